@@ -55,6 +55,7 @@ from mlbom.formats import (
     msgpack,
     onnx_text,
     pickle_start,
+    spacy_cfg,
     tarwalk,
     ubjson,
     weights,
@@ -1334,6 +1335,8 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("docs", "README.md", lambda low: low.endswith(_DOC_NAMES), False),
     # gin-config (T5X's config.gin): with dynamic registration it names the callables gin calls
     _NamedText("gin", "config.gin", lambda low: low.endswith(".gin"), False),
+    # spaCy's pipeline config (spacy.load reads config.cfg; spacy train any .cfg): source/copy_from_base_model (119pa-4)
+    _NamedText("spacy-config", "config.cfg", lambda low: low.endswith(".cfg"), False),
 )
 _JSONNET_NAMES: tuple[str, ...] = (".jsonnet", ".libsonnet")  # = config_targets.JSONNET_NAMES (that module imports PyYAML)
 _ONNX_TEXT_NAMES: tuple[str, ...] = onnx_text.TEXT_SUFFIXES
@@ -1393,6 +1396,9 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         _mlmodel(text, acc, folder, where)
     if "gin" in kinds and "dynamic_registration" not in text:  # (with it, gin is an any-name rule)
         _gin(text, acc, where, folder=folder, every=True)
+    if "spacy-config" in kinds:
+        for at, what in spacy_cfg.findings(text):
+            acc.add("code.remote", "high", f"{where}: {at}: {what}; not judged by this scan", effect="suspicious")
     return _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=False)
 
 

@@ -229,3 +229,45 @@ def test_a_real_spacy_pipeline_is_safe(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     shutil.copytree(pipe, proj / "training" / "model-best")
     assert _models(proj) == {"model:training/model-best": "safe"}
+
+
+# ---------------------------------------------------------------- 119pa-4 (config.cfg)
+
+def _cfg_verdict(text: str, name: str = "config.cfg") -> tuple[str, set[str]]:
+    from mlbom.scanner import scan_bytes
+
+    sc = scan_bytes(text.encode(), name)
+    return sc.verdict, {f.id for f in sc.findings}
+
+
+_PIPE = '[nlp]\nlang = "en"\npipeline = ["ner"]\n\n[components]\n\n[components.ner]\n'
+
+
+@pytest.mark.parametrize("text", [
+    _PIPE + 'source = "/srv/shared/pipelines/en_ner_trf"\ncomponent = "ner"\n',
+    _PIPE + 'source = "../../downloads/unvetted_pipeline"\n',
+    _PIPE + 'source = "en_core_web_sm_typo"\n',
+    _PIPE + "source = en_core_web_sm\n",  # (not JSON: the string as written)
+    '[paths]\nbase = "/srv/shared/base"\n\n' + _PIPE + 'source = ${paths.base}\n',
+    '[paths]\nroot = "/srv"\n\n' + _PIPE + 'source = "${paths.root}/pipelines/x"\n',
+    _PIPE + 'factory = "ner"\n\n[nlp.after_creation]\n@callbacks = "spacy.copy_from_base_model.v1"\n'
+            'tokenizer = "/srv/shared/pipelines/base_trf"\nvocab = null\n',
+    '[paths]\nv = "en_core_web_lg"\n\n[nlp]\nlang = "en"\nafter_creation = {"@callbacks": '
+    '"spacy.copy_from_base_model.v1", "tokenizer": null, "vocab": "${paths.v}"}\n',
+])
+def test_a_spacy_config_that_loads_another_pipeline_is_code_remote(text: str) -> None:
+    verdict, ids = _cfg_verdict(text)
+    assert verdict == "suspicious" and "code.remote" in ids, (text, ids)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ((FIXTURES / "spacy" / "core_tiny" / "config.cfg").read_text(), "config.cfg"),
+    (_PIPE + 'source = "blank:en"\n', "config.cfg"),
+    (_PIPE + 'factory = "ner"\n\n[nlp.after_creation]\n@callbacks = "spacy.copy_from_base_model.v1"\n'
+             "tokenizer = null\nvocab = null\n", "config.cfg"),
+    ("[metadata]\nname = pkg\nsource = https://example.org\n", "setup.cfg"),
+    ("[components]\nsource = x\n", "config.cfg"),  # (no component section)
+])
+def test_benign_cfg_files_stay_safe(text: str, name: str) -> None:
+    verdict, ids = _cfg_verdict(text, name)
+    assert verdict == "safe", ids
