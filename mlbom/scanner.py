@@ -1913,8 +1913,10 @@ def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None
                 f"end ({found.bounded}): a Python tag cannot be ruled out", effect="suspicious")
 
 
-_AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
-                     "feature_extractor_config.json", "image_processor_config.json")
+# the configs from_pretrained reads an auto_map from (public: the stray sweep takes a folder holding one as a
+# model folder, collectors/models.LOADER_CONFIGS)
+AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
+                    "feature_extractor_config.json", "image_processor_config.json")
 _MAX_CONFIG = 4 << 20
 
 
@@ -1936,7 +1938,7 @@ def _auto_map_users(folder: Path, module: str) -> list[str]:
     import json
 
     users: list[str] = []
-    for cfg in _AUTO_MAP_CONFIGS:
+    for cfg in AUTO_MAP_CONFIGS:
         try:
             with _open_named(folder / cfg) as fh:  # a regular file, no link (a FIFO never blocks the scan)
                 data = fh.read(_MAX_CONFIG + 1)

@@ -58,7 +58,7 @@ from mlbom.model import (
 from mlbom.properties import Prop
 from mlbom.refs import ref_part
 from mlbom.scanner import (
-    _AUTO_MAP_CONFIGS,
+    AUTO_MAP_CONFIGS,
     CHANGED_DURING_SCAN,
     WEIGHT_SUFFIXES,
     FileScan,
@@ -577,7 +577,7 @@ _STRAY_ENTRIES = 1_000_000
 # modules.json, diffusers' model_index.json, MLflow's MLmodel, SpeechBrain's hyperparams.yaml,
 # Lightning's hparams.yaml, a PEFT adapter_config.json)
 LOADER_CONFIGS: frozenset[str] = frozenset({
-    *_CONFIGS, *_AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
+    *_CONFIGS, *AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
     "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml"})
 
 
