@@ -101,6 +101,7 @@ def test_the_project_folder_that_is_a_model_folder_is_a_model_of_its_top_level_f
     proj = tmp_path / "proj"
     _hf_remote_code(proj)
     (proj / "requirements.txt").write_text("torch==2.5.1\n")
+    (proj / "train.py").write_text("print('the project's code: no auto_map names it')\n")
     _safetensors(proj / "checkpoints" / "best.safetensors")
     bom = generate(Inputs(project_dir=proj), reproducible=True)
     models = {c.bom_ref: c for c in bom.components if c.type == "machine-learning-model"}
@@ -109,6 +110,7 @@ def test_the_project_folder_that_is_a_model_folder_is_a_model_of_its_top_level_f
     assert any(r.endswith("modeling_acme.py") for r in files), files
     assert not any(r.startswith("model:.") and "requirements.txt" in r for r in files), files  # its own input
     assert not any(r.startswith("model:.") and "checkpoints" in r for r in files), files
+    assert not any(r.startswith("model:.") and "train.py" in r for r in files), files
     assert any(c.name == "requirements.txt" for c in bom.components)
 
 

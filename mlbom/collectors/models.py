@@ -174,7 +174,7 @@ class ModelCollector(FolderCollector):
             return
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
-                                leave_out=_inputs_in(path, ctx) if ctx.top_only else frozenset())
+                                leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -474,9 +474,11 @@ class ModelCollector(FolderCollector):
 _NOT_MODELS = frozenset({"unknown", "text"})
 
 
-def _inputs_in(folder: Path, ctx: Context) -> frozenset[str]:
-    """The names of the files directly in ``folder`` that are inputs of the run of their own (a
-    requirements file in a project folder that is also a model folder, 119pa-2)."""
+def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
+    """The names of the files directly in the project folder that is a model folder (119pa-2) that
+    are not its model's: those another input of the run reads (a requirements file), and the
+    project's Python code that no ``auto_map`` of its configs names (``train.py``: from_pretrained
+    imports only what an auto_map names, and the modules those import)."""
     real = folder.resolve()
     out: set[str] = set()
     for p in ctx.inventoried:
@@ -486,7 +488,35 @@ def _inputs_in(folder: Path, ctx: Context) -> frozenset[str]:
             continue
         if q.parent == real and q != real:
             out.add(q.name)
+    named = _auto_map_modules(folder)
+    try:
+        with os.scandir(folder) as it:
+            out.update(e.name for e in it if e.name.lower().endswith((".py", ".pyw"))
+                       and "*" not in named and e.name.rsplit(".", 1)[0] not in named)
+    except OSError:
+        pass
     return frozenset(out)
+
+
+def _auto_map_modules(folder: Path) -> set[str]:
+    """The module names the ``auto_map`` of the configs in ``folder`` name (``module.Class``,
+    ``repo--module.Class``), and ``*`` when one of them cannot be read (then every module counts)."""
+    from mlbom.formats.safe_read import read_bounded
+
+    out: set[str] = set()
+    for cfg in AUTO_MAP_CONFIGS:
+        if not (folder / cfg).is_file():
+            continue
+        try:
+            doc = load_json(read_bounded(folder / cfg, MAX_CONFIG), folder / cfg).value
+        except (MlbomError, OSError):
+            return {"*"}
+        amap = doc.get("auto_map") if isinstance(doc, dict) else None
+        for v in amap.values() if isinstance(amap, dict) else ():
+            for r in v if isinstance(v, list) else [v]:
+                if isinstance(r, str) and "." in r:
+                    out.add(r.split("--")[-1].rsplit(".", 1)[0])
+    return out
 
 
 def _strings(value: object) -> list[str]:
