@@ -1071,10 +1071,16 @@ def _scan_msgpack(fh: IO[bytes], size: int, acc: _Acc, ctx: _Ctx, *, depth: int,
     judged = msgpack.judge(value, read)
     for fid, sev, msg, effect in judged.findings:
         acc.add(fid, sev, f"{where}: {msg}", effect=effect)  # type: ignore[arg-type]
+    scanned = 0
     for blob, name, path, why in judged.nested:
         win = Window(fh, blob.offset, blob.size)
         if why == "bytes" and not _loader_format(win.read(512)):
             continue  # raw bytes (a vector table, an attribute value): no loader reads a format from them
+        scanned += 1
+        if scanned > msgpack.MAX_NESTED:
+            acc.add("msgpack.too-many-nested", "high", f"{where}: more than {msgpack.MAX_NESTED:,} byte values a "
+                    "loader reads as content of their own (mlbom's bound): the rest were not judged", effect="error")
+            break
         win.seek(0)
         _scan_content(win, blob.size, name, acc, {}, ctx, depth=depth + 1,  # type: ignore[arg-type]
                       where=f"{where}:{path}")

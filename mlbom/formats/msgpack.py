@@ -34,6 +34,7 @@ from mlbom.formats.weights import FormatError
 
 MAX_DEPTH = 64
 MAX_ITEMS = 2_000_000
+MAX_NESTED = 4096  # byte values judged as content of their own (shim states, nested msgpack) per file
 MAX_STR = 1 << 20  # a str longer than this is kept as a Blob (nothing reads a path or a flag from it)
 _CHUNK = 1 << 20
 

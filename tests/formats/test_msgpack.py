@@ -183,3 +183,9 @@ def test_a_pickle_with_a_msgpack_start_is_still_judged_as_a_pickle() -> None:
     # a msgpack map whose first byte is a pickle opcode: the pickle reading is judged after (polyglot)
     verdict, fmt, _ = _verdict(pack({"a": pickle.dumps(1)}), "tokenizer")
     assert (verdict, fmt) == ("safe", "msgpack")
+
+
+def test_nested_scans_are_bounded() -> None:
+    many = pack({"a": [b"\x80\x02N."] * (msgpack.MAX_NESTED + 5)})
+    verdict, _, ids = _verdict(many)
+    assert verdict == "error" and "msgpack.too-many-nested" in ids
