@@ -74,6 +74,13 @@ class _Reader:
         self.pos += n
         return self.buf[lo:lo + n]
 
+    def byte(self) -> int:
+        lo = self.pos - self.buf_at
+        if 0 <= lo < len(self.buf):
+            self.pos += 1
+            return self.buf[lo]
+        return self.take(1)[0]
+
     def skip(self, n: int) -> int:
         if self.pos + n > self.size:
             raise FormatError(f"msgpack: a {n}-byte value at byte {self.pos} runs past the end of the file")
@@ -121,7 +128,7 @@ def _value(r: _Reader, depth: int, *, key: bool = False) -> Value:
         raise FormatError(f"msgpack: more than {MAX_ITEMS:,} values (mlbom's bound)")
     if depth > MAX_DEPTH:
         raise FormatError(f"msgpack: nests more than {MAX_DEPTH} deep (mlbom's bound)")
-    b = r.take(1)[0]
+    b = r.byte()
     if b <= 0x7F:
         return b
     if b >= 0xE0:
@@ -221,6 +228,9 @@ def _path_leaves(key: str) -> bool:
     return norm == ".." or norm.startswith("../")
 
 
+_WALKED = (dict, list, Blob)  # (scalars hold nothing a loader reads further)
+
+
 def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     """Walk the object for what thinc's and spacy-transformers' ``from_bytes`` do with it;
     ``read`` gives a small blob's bytes (a written ``tokenizer_config.json``), or None."""
@@ -229,14 +239,13 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     while stack:
         v, path = stack.pop()
         if isinstance(v, dict):
-            if any(k in v for k in (b"nd", "nd")) and any(k in v for k in (b"data", "data")):
+            if (b"nd" in v or "nd" in v) and (b"data" in v or "data" in v):
                 continue  # a msgpack-numpy array: its data goes to np.frombuffer, never unpickled
             if _shim(v, path, out, read):
                 continue
-            for k, x in v.items():
-                stack.append((x, f"{path}/{k!s}" if path else f"{k!s}"))
+            stack.extend((x, f"{path}/{k!s}" if path else f"{k!s}") for k, x in v.items() if isinstance(x, _WALKED))
         elif isinstance(v, list):
-            stack.extend((x, f"{path}[{i}]") for i, x in enumerate(v))
+            stack.extend((x, f"{path}[{i}]") for i, x in enumerate(v) if isinstance(x, _WALKED))
         elif isinstance(v, Blob) and v.kind == "bin" and v.size:
             # bytes a loader may read again: thinc's attrs and shims are msgpack bytes themselves
             # (srsly.msgpack_loads, Shim.from_bytes); the scanner judges a blob that starts like a
@@ -248,7 +257,7 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
 def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], bytes | None]) -> bool:
     """A shim's map (``config`` and ``state``, spacy-transformers' ``tokenizer`` too): judged as
     its ``from_bytes`` reads it. Returns whether ``m`` was one."""
-    if not any(k in m for k in ("config", b"config")) or not any(k in m for k in ("state", b"state")):
+    if not ("config" in m or b"config" in m) or not ("state" in m or b"state" in m):
         return False
     state = _get(m, "state")
     at = f"{path}/" if path else ""
