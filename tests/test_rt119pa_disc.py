@@ -97,6 +97,24 @@ def test_the_topmost_model_folder_takes_the_weights_below_it(tmp_path: Path) -> 
     assert _models(proj) == {"model:exports/sd": "safe"}
 
 
+def test_a_flat_model_folder_is_its_own_files_a_lightning_log_folder_no_model(tmp_path: Path) -> None:
+    import struct as st
+
+    proj = tmp_path / "proj"
+    exp = proj / "exports" / "hf"
+    _hf_remote_code(exp)
+    _safetensors(exp / "onnx" / "other.safetensors")  # (a folder below a config.json folder: its own)
+    log = proj / "lightning_logs" / "version_0"
+    (log / "checkpoints").mkdir(parents=True)
+    (log / "hparams.yaml").write_text("lr: 0.001\n")
+    (log / "config.yaml").write_text("trainer:\n  max_epochs: 1\n")
+    (log / "events.out.tfevents.1700000000.host.1.0").write_bytes(st.pack("<Q", 9) + b"\0" * 4 + b"x" * 9 + b"\0" * 4)
+    _safetensors(log / "checkpoints" / "epoch=1.safetensors")
+    got = _models(proj)
+    assert got == {"model:exports/hf": "suspicious", "model:exports/hf/onnx/other.safetensors": "safe",
+                   "model:lightning_logs/version_0/checkpoints/epoch=1.safetensors": "safe"}, got
+
+
 def test_the_project_folder_that_is_a_model_folder_is_a_model_of_its_top_level_files(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     _hf_remote_code(proj)

@@ -91,9 +91,9 @@ class Context:
     team 22d-4: ``generate PROJECT --env X``); ``inventoried`` every input path the run reads
     (explicit and discovered, host inputs aside), so that a host collector knows which trees the
     run does not trust (22d: nvcc is never run from there). ``top_only``: a folder input is read
-    for the files directly in it only, less those another input of the run covers (the project
-    folder that is itself a model folder, red team 119pa-2: its sub-folders are the rest of the
-    project, inventoried as the rest of the project is).
+    for the files directly in it only, less those another input of the run covers (a model folder
+    the stray sweep found, red team 119pa-2: the project folder that is itself a model folder, whose
+    sub-folders are the rest of the project; a folder whose loader config reads no sub-folder).
     """
 
     base: Path

@@ -475,10 +475,10 @@ _NOT_MODELS = frozenset({"unknown", "text"})
 
 
 def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
-    """The names of the files directly in the project folder that is a model folder (119pa-2) that
-    are not its model's: those another input of the run reads (a requirements file), and the
-    project's Python code that no ``auto_map`` of its configs names (``train.py``: from_pretrained
-    imports only what an auto_map names, and the modules those import)."""
+    """The names of the files directly in a model folder read ``top_only`` (119pa-2) that are not
+    its model's: those another input of the run reads (a requirements file) and, in the project
+    folder, the project's Python code that no ``auto_map`` of its configs names (``train.py``:
+    from_pretrained imports only what an auto_map names, and the modules those import)."""
     real = folder.resolve()
     out: set[str] = set()
     for p in ctx.inventoried:
@@ -488,6 +488,8 @@ def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
             continue
         if q.parent == real and q != real:
             out.add(q.name)
+    if ctx.project is None or real != ctx.project:
+        return frozenset(out)  # (a model folder below the project folder: its code is the model's)
     named = _auto_map_modules(folder)
     try:
         with os.scandir(folder) as it:
@@ -618,6 +620,9 @@ def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
     return "config.cfg" in names and "meta.json" in names
 
 
+# the loader configs whose loader reads the folder's sub-folders too (diffusers' components,
+# sentence-transformers' modules, MLflow's artifacts): the whole folder is the model
+TREE_CONFIGS: frozenset[str] = frozenset({"model_index.json", "modules.json", "MLmodel"})
 _FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json"}
 
 
@@ -1235,37 +1240,49 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
 
 def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                  envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[tuple[Path, bool]]:
-    """What the sweep inventories as models, each ``(path, top_only)``: a weight file lying in a
-    model folder (:func:`model_folder`: a loader config beside it, in its folder or one above it
-    below the project folder) is inventoried with that folder, the topmost such folder, as
-    ``--model DIR`` does (red team 119pa-2: a stray ``model.safetensors`` was scanned alone, the
-    ``config.json`` auto_map and ``modeling_*.py`` beside it, a Hydra ``_target_: os.system``
-    never judged); a spaCy pipeline folder is a model of its own, weights or not (119pa-3); any
-    other weight file is a model of its own, as ``--model FILE``. The project folder itself,
-    when it is a model folder holding a weight file, is one model of its own files only
-    (``top_only``: its sub-folders are the rest of the project, swept as before). A model folder
+    """What the sweep inventories as models, each ``(path, top_only)``, by the model folders the
+    sweep met (:func:`model_folder`; red team 119pa-2: a stray ``model.safetensors`` was scanned
+    alone, the ``config.json`` auto_map and ``modeling_*.py`` beside it, a Hydra
+    ``_target_: os.system`` never judged):
+
+    - a weight file below a folder whose loader reads sub-folders (:data:`TREE_CONFIGS`: a
+      diffusers ``model_index.json``, sentence-transformers' ``modules.json``, MLflow's ``MLmodel``,
+      a spaCy pipeline) is inventoried with the topmost such folder, all of it, as ``--model DIR``;
+    - else a weight file in a folder holding another loader config (``config.json``,
+      ``config.yaml``…) is inventoried with the files of that folder (``top_only``: a Lightning
+      ``version_0/`` holding ``hparams.yaml`` is not the model of ``version_0/checkpoints/x.ckpt``);
+    - a spaCy pipeline folder is a model of its own, weights or not (119pa-3);
+    - any other weight file is a model of its own, as ``--model FILE``.
+
+    The project folder itself, when it is a model folder holding a weight file, is one model of
+    its own files only (``top_only``; its sub-folders are the rest of the project, swept as
+    before); a spaCy pipeline there also gives a model per component folder. A whole-folder model
     that holds another input of the run (an environment, a dataset folder) is read ``top_only``
     too, and the weights below it stay models of their own."""
     weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
     top = Path(project_dir)
-    spacy = {f for f, is_spacy in folders.items() if is_spacy}
-    chosen: set[Path] = set()
+    spacy = {f for f, kind in folders.items() if kind == "spacy"}
+    trees = {f for f, kind in folders.items() if kind != "flat"}
+    whole: set[Path] = spacy - {top}
+    flat: set[Path] = set()
     singles: list[Path] = []
     root_model = top in spacy
     for p in weights:
-        above = [a for a in p.parents if a != top and a in folders]
+        above = [a for a in p.parents if a != top and a in trees]
         if above:
-            chosen.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
+            whole.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
+        elif p.parent != top and p.parent in folders:
+            flat.add(p.parent)
         elif p.parent == top and top in folders:
             root_model = True
         else:
             singles.append(p)
-    chosen |= spacy - {top}
-    chosen = {f for f in chosen if not any(a in chosen for a in f.parents)}
+    whole = {f for f in whole if not any(a in whole for a in f.parents)}
+    flat = {f for f in flat if not any(a in whole for a in f.parents)}
     root = project_dir.resolve()
     others = [c for c in covered | (envs or set()) if c != root]
-    out: list[tuple[Path, bool]] = []
-    for f in sorted(chosen):
+    out: list[tuple[Path, bool]] = [(f, True) for f in flat]
+    for f in whole:
         real = root / f.relative_to(top)
         holds = any(c.is_relative_to(real) for c in others)
         out.append((f, holds))
@@ -1277,7 +1294,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         if top in spacy:  # its components' folders (spacy.load reads each from the pipeline folder)
             for sub in _spacy_components(top):
                 real = root / sub.name
-                if sub not in chosen and real not in covered and not any(c.is_relative_to(real) for c in others):
+                if sub not in whole and real not in covered and not any(c.is_relative_to(real) for c in others):
                     out.append((sub, False))
                     singles = [p for p in singles if sub not in p.parents]
     return sorted(out) + [(p, False) for p in sorted(singles)]
@@ -1307,7 +1324,7 @@ def _spacy_components(folder: Path) -> list[Path]:
 
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
-           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, bool]]:
+           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, str]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1336,7 +1353,7 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
     says incomplete rather than leaving files out silently.
     Returns the weight files and the model folders walked (:func:`model_folder`, as walked:
-    ``True`` for a spaCy pipeline), for :func:`stray_models` to group; a model folder whose loader
+    ``"spacy"``, ``"tree"`` for :data:`TREE_CONFIGS`, else ``"flat"``), for :func:`stray_models` to group; a model folder whose loader
     config a distribution's RECORD lists (an installed package's data) is none."""
     from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk, skipped_folder
 
@@ -1345,7 +1362,7 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
     owned = _Installed(_package_folders(envs or set()))
     out: list[Path] = []
     seen: set[Path] = set()
-    folders: dict[Path, bool] = {}
+    folders: dict[Path, str] = {}
 
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
@@ -1374,7 +1391,8 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         listed = owned.listed_in(root / Path(folder).relative_to(project_dir)) if owned.packages else frozenset()
         names = {e.name for e in entries if e.name in _FOLDER_NAMES}
         if names and model_folder(names - listed):
-            folders[Path(folder)] = spacy_pipeline(names - listed)
+            own = names - listed
+            folders[Path(folder)] = "spacy" if spacy_pipeline(own) else "tree" if TREE_CONFIGS & own else "flat"
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
