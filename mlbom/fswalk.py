@@ -523,9 +523,13 @@ def iter_files(root: Path, *, on_finding: Callable[[Finding], None] | None = Non
         yield from run.items()
 
 
-def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None) -> Iterator[FileRun]:
+def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None,
+              top_only: bool = False) -> Iterator[FileRun]:
     """:func:`iter_files` as :class:`FileRun` s: the same files in the same order, a folder's
     files at a time (one Python step per folder, not per file, for those who can use it).
+    ``top_only``: the files directly in ``root`` only, no sub-folder listed (a project folder
+    that is itself a model folder: its own files are the model, its sub-folders the rest of the
+    project, red team 119pa-2).
 
     Order: a folder's entries are sorted by name, a sub-folder's name with ``/`` appended, which
     is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``);
@@ -610,7 +614,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
             stack.pop()
         elif type(item) is FileRun:
             yield item
-        else:
+        elif not top_only:
             stack.append(listing(*item))
 
 

@@ -73,13 +73,14 @@ def generate(
                          value=spec_version)
     table = registry()
     collectors = {kind: configure(cls, options or {}) for kind, cls in table.items()}
-    jobs, skipped, notes = _plan(inputs, table, collectors)
+    jobs, skipped, notes, shallow = _plan(inputs, table, collectors)
     base = (inputs.project_dir or Path.cwd()).resolve()
     project = inputs.project_dir.resolve() if inputs.project_dir is not None else None
     hosts = {p for c in collectors.values() for p in c.host_inputs()}
     inventoried = tuple(dict.fromkeys(path for _, path, _ in jobs if path not in hosts))
     outputs = [run(collectors[kind], Context(base=base, path=path, explicit=is_explicit, progress=progress,
-                                             bytes_progress=bytes_progress, project=project, inventoried=inventoried))
+                                             bytes_progress=bytes_progress, project=project, inventoried=inventoried,
+                                             top_only=not is_explicit and (kind, path) in shallow))
                for kind, path, is_explicit in jobs]
     merged = CollectorOutput(unreadable=list(skipped), findings=list(notes))
     for out in outputs:
@@ -98,11 +99,13 @@ _EXPLICIT_KINDS = (("environment", "envs"), ("requirements", "requirements"), ("
 
 
 def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
-          collectors: Mapping[str, Collector]) -> tuple[list[tuple[str, Path, bool]], list[Unreadable], list[Finding]]:
+          collectors: Mapping[str, Collector]
+          ) -> tuple[list[tuple[str, Path, bool]], list[Unreadable], list[Finding], set[tuple[str, Path]]]:
     """What to run: explicit inputs, then each collector's host inputs, then what discovery finds
     in ``project_dir`` for kinds given no explicit input. Returns the jobs (kind, path, explicit),
-    the discovered matches that were not followed and discovery's own findings (a nested ``.git``
-    folder not walked)."""
+    the discovered matches that were not followed, discovery's own findings (a nested ``.git``
+    folder not walked) and the jobs (kind, path) read for a folder's own files only (the project folder
+    that is a model folder, :func:`mlbom.collectors.models.stray_models`)."""
     project = inputs.project_dir
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
@@ -117,13 +120,14 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
                          related=tuple(attr for _, attr in _EXPLICIT_KINDS))
     skipped: list[Unreadable] = []
     notes: list[Finding] = []
+    shallow: set[tuple[str, Path]] = set()
     if project is not None:
         given = {k for k, _, _ in jobs}
         found = discover(project, dict(table), skipped)
         jobs += [(k, p, False) for k, p in found if k not in given]
         skipped = [u for u in skipped if u.collector not in given]
         if "model" in table:
-            from mlbom.collectors.models import stray_weights
+            from mlbom.collectors.models import stray_models
 
             # a weight file outside every folder found or named is a model of its own, whether
             # or not models were named explicitly: never left out silently (red team 102c-5)
@@ -132,11 +136,16 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
                        | {_resolved(p) for k, p, _ in jobs if k != "environment"})
             envs = {_resolved(p) for k, p in found if k == "environment"} | {
                 _resolved(p) for k, p, _ in jobs if k == "environment" and p.is_dir()}
-            jobs += [("model", p, False) for p in stray_weights(project, covered, skipped, envs=envs, notes=notes)]
+            # a weight file in a model folder (a loader config beside it) is inventoried with the
+            # folder, a spaCy pipeline folder is a model (red team 119pa-2, 119pa-3)
+            for p, top_only in stray_models(project, covered, skipped, envs=envs, notes=notes):
+                jobs.append(("model", p, False))
+                if top_only:
+                    shallow.add(("model", p))
         if not jobs and not skipped:
             raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
                                       "model or dataset was found (see `mlbom generate --help` for what is looked for)")
-    return jobs, skipped, notes
+    return jobs, skipped, notes, shallow
 
 
 def _resolved(path: Path) -> Path:

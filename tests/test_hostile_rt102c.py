@@ -93,10 +93,13 @@ def test_weights_outside_model_folders_are_models(tmp_path: Path, capsys: pytest
     _quiet(capsys)
     bom = _bom(out)
     comps = {c["bom-ref"]: c for c in bom["components"]}
-    for ref in ("model:pytorch_model.bin", "model:checkpoints/best.pt"):
+    # the project folder is a model folder (config.json): one model of its own files, the weights
+    # in its sub-folders models of their own (red team 119pa-2)
+    for ref in ("model:.", "model:checkpoints/best.pt"):
         assert comps[ref]["type"] == "machine-learning-model"
         assert _verdict(comps[ref]) == "unsafe"
         assert comps[ref]["hashes"][0]["alg"] == "SHA-256"
+    assert _verdict(comps["model:.#pytorch_model.bin"]) == "unsafe"
 
 
 def test_policy_gate_sees_stray_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,7 +123,7 @@ def test_stray_weights_kept_beside_explicit_model(tmp_path: Path, capsys: pytest
     assert main(["-q", "generate", str(proj), "--model", str(named), "--reproducible", "-o", str(out)]) == 0
     _quiet(capsys)
     refs = _refs(_bom(out))
-    assert {"model:pytorch_model.bin", "model:checkpoints/best.pt"} <= refs
+    assert {"model:.", "model:checkpoints/best.pt"} <= refs  # (the project folder is a model folder, 119pa-2)
     assert "model:release-model" in refs
     assert "model:release-model/weights.npy" not in refs  # inside the named model: one of its files
 

@@ -90,7 +90,10 @@ class Context:
     folder (the ``PROJECT`` argument, resolved) when there is one, for explicit inputs too (red
     team 22d-4: ``generate PROJECT --env X``); ``inventoried`` every input path the run reads
     (explicit and discovered, host inputs aside), so that a host collector knows which trees the
-    run does not trust (22d: nvcc is never run from there).
+    run does not trust (22d: nvcc is never run from there). ``top_only``: a folder input is read
+    for the files directly in it only, less those another input of the run covers (a model folder
+    the stray sweep found, red team 119pa-2: the project folder that is itself a model folder, whose
+    sub-folders are the rest of the project; a folder whose loader config reads no sub-folder).
     """
 
     base: Path
@@ -100,6 +103,7 @@ class Context:
     inventoried: tuple[Path, ...] = ()
     progress: Callable[[str], None] | None = None
     bytes_progress: ByteProgress | None = None
+    top_only: bool = False
 
     def rel(self, path: Path) -> str:
         """``path`` relative to ``base`` with forward slashes, or as given when outside it."""

@@ -185,11 +185,15 @@ def skipped(root: Path | None, writing: Path | None) -> frozenset[str]:
     return frozenset()
 
 
-def walk_streaming(root: Path, *, max_files: int) -> Walked:
+def walk_streaming(root: Path, *, max_files: int, top_only: bool = False,
+                   leave_out: frozenset[str] = frozenset()) -> Walked:
     """Start walking ``root``; read ahead ``max_files + 1`` files (whole runs) to decide between
-    inline components and a manifest."""
+    inline components and a manifest. ``top_only``: the files directly in ``root`` only
+    (:func:`~mlbom.fswalk.iter_runs`), less the relative paths ``leave_out``."""
     findings: list[Finding] = []
-    it = iter_runs(root, on_finding=findings.append)
+    it = iter_runs(root, on_finding=findings.append, top_only=top_only)
+    if leave_out:
+        it = _without(it, leave_out)
     head: list[FileRun] = []
     count = 0
     for run in it:
@@ -198,6 +202,13 @@ def walk_streaming(root: Path, *, max_files: int) -> Walked:
         if count > max_files:
             break
     return Walked(head, it, findings, count > max_files)
+
+
+def _without(runs: Iterator[FileRun], leave_out: frozenset[str]) -> Iterator[FileRun]:
+    for run in runs:
+        names = [n for n in run.names[run.lo:run.hi] if run.prefix + n not in leave_out]
+        if names:
+            yield FileRun(run.folder, run.prefix, names, 0, len(names))
 
 
 def manifest_properties(written: Written, root_rel: str) -> tuple[Property, ...]:

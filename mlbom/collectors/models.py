@@ -58,6 +58,7 @@ from mlbom.model import (
 from mlbom.properties import Prop
 from mlbom.refs import ref_part
 from mlbom.scanner import (
+    AUTO_MAP_CONFIGS,
     CHANGED_DURING_SCAN,
     WEIGHT_SUFFIXES,
     FileScan,
@@ -172,7 +173,8 @@ class ModelCollector(FolderCollector):
             yield from self._single(path, ctx)
             return
         snap = snapshot_of(path, "models")
-        walked = walk_streaming(path, max_files=self.settings.max_files)
+        walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
+                                leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -472,6 +474,53 @@ class ModelCollector(FolderCollector):
 _NOT_MODELS = frozenset({"unknown", "text"})
 
 
+def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
+    """The names of the files directly in a model folder read ``top_only`` (119pa-2) that are not
+    its model's: those another input of the run reads (a requirements file) and, in the project
+    folder, the project's Python code that no ``auto_map`` of its configs names (``train.py``:
+    from_pretrained imports only what an auto_map names, and the modules those import)."""
+    real = folder.resolve()
+    out: set[str] = set()
+    for p in ctx.inventoried:
+        try:
+            q = p.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if q.parent == real and q != real:
+            out.add(q.name)
+    if ctx.project is None or real != ctx.project:
+        return frozenset(out)  # (a model folder below the project folder: its code is the model's)
+    named = _auto_map_modules(folder)
+    try:
+        with os.scandir(folder) as it:
+            out.update(e.name for e in it if e.name.lower().endswith((".py", ".pyw"))
+                       and "*" not in named and e.name.rsplit(".", 1)[0] not in named)
+    except OSError:
+        pass
+    return frozenset(out)
+
+
+def _auto_map_modules(folder: Path) -> set[str]:
+    """The module names the ``auto_map`` of the configs in ``folder`` name (``module.Class``,
+    ``repo--module.Class``), and ``*`` when one of them cannot be read (then every module counts)."""
+    from mlbom.formats.safe_read import read_bounded
+
+    out: set[str] = set()
+    for cfg in AUTO_MAP_CONFIGS:
+        if not (folder / cfg).is_file():
+            continue
+        try:
+            doc = load_json(read_bounded(folder / cfg, MAX_CONFIG), folder / cfg).value
+        except (MlbomError, OSError):
+            return {"*"}
+        amap = doc.get("auto_map") if isinstance(doc, dict) else None
+        for v in amap.values() if isinstance(amap, dict) else ():
+            for r in v if isinstance(v, list) else [v]:
+                if isinstance(r, str) and "." in r:
+                    out.add(r.split("--")[-1].rsplit(".", 1)[0])
+    return out
+
+
 def _strings(value: object) -> list[str]:
     """A card field that is one string or a list of them, as the non-empty strings (bounded)."""
     items = value if isinstance(value, list) else [value]
@@ -553,6 +602,34 @@ def _contradictions(card: dict[str, object], config: dict[str, object], ref: str
 
 # bounds of the sweep for weight files outside the discovered folders (red team 102c-5)
 _STRAY_ENTRIES = 1_000_000
+
+# The files a loader reads a model folder by: a folder holding one of them is a model folder, the
+# weights in it are loaded through it (red team 119pa-2: transformers' config.json auto_map and the
+# modeling .py it names, a Hydra/NeMo/pyannote config.yaml's _target_, sentence-transformers'
+# modules.json, diffusers' model_index.json, MLflow's MLmodel, SpeechBrain's hyperparams.yaml,
+# Lightning's hparams.yaml, a PEFT adapter_config.json)
+LOADER_CONFIGS: frozenset[str] = frozenset({
+    *_CONFIGS, *AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
+    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml"})
+
+
+def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
+    """A spaCy pipeline folder (``nlp.to_disk``, ``spacy package``, ``spacy train``'s
+    ``model-best``): ``config.cfg`` beside ``meta.json`` (red team 119pa-3: ``spacy.load`` reads
+    its component files, msgpack with pickled torch bytes inside)."""
+    return "config.cfg" in names and "meta.json" in names
+
+
+# the loader configs whose loader reads the folder's sub-folders too (diffusers' components,
+# sentence-transformers' modules, MLflow's artifacts): the whole folder is the model
+TREE_CONFIGS: frozenset[str] = frozenset({"model_index.json", "modules.json", "MLmodel"})
+_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json"}
+
+
+def model_folder(names: frozenset[str] | set[str]) -> bool:
+    """Whether a folder with these file names is a model folder by what a loader reads it by
+    (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
+    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
 _STRAY_DEPTH = 64
 
 # Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
@@ -1157,6 +1234,97 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
 
 def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                   envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[Path]:
+    """The weight files :func:`stray_models` groups (see :func:`_sweep`)."""
+    return _sweep(project_dir, covered, skipped, envs=envs, notes=notes)[0]
+
+
+def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
+                 envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[tuple[Path, bool]]:
+    """What the sweep inventories as models, each ``(path, top_only)``, by the model folders the
+    sweep met (:func:`model_folder`; red team 119pa-2: a stray ``model.safetensors`` was scanned
+    alone, the ``config.json`` auto_map and ``modeling_*.py`` beside it, a Hydra
+    ``_target_: os.system`` never judged):
+
+    - a weight file below a folder whose loader reads sub-folders (:data:`TREE_CONFIGS`: a
+      diffusers ``model_index.json``, sentence-transformers' ``modules.json``, MLflow's ``MLmodel``,
+      a spaCy pipeline) is inventoried with the topmost such folder, all of it, as ``--model DIR``;
+    - else a weight file in a folder holding another loader config (``config.json``,
+      ``config.yaml``…) is inventoried with the files of that folder (``top_only``: a Lightning
+      ``version_0/`` holding ``hparams.yaml`` is not the model of ``version_0/checkpoints/x.ckpt``);
+    - a spaCy pipeline folder is a model of its own, weights or not (119pa-3);
+    - any other weight file is a model of its own, as ``--model FILE``.
+
+    The project folder itself, when it is a model folder holding a weight file, is one model of
+    its own files only (``top_only``; its sub-folders are the rest of the project, swept as
+    before); a spaCy pipeline there also gives a model per component folder. A whole-folder model
+    that holds another input of the run (an environment, a dataset folder) is read ``top_only``
+    too, and the weights below it stay models of their own."""
+    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
+    top = Path(project_dir)
+    spacy = {f for f, kind in folders.items() if kind == "spacy"}
+    trees = {f for f, kind in folders.items() if kind != "flat"}
+    whole: set[Path] = spacy - {top}
+    flat: set[Path] = set()
+    singles: list[Path] = []
+    root_model = top in spacy
+    for p in weights:
+        above = [a for a in p.parents if a != top and a in trees]
+        if above:
+            whole.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
+        elif p.parent != top and p.parent in folders:
+            flat.add(p.parent)
+        elif p.parent == top and top in folders:
+            root_model = True
+        else:
+            singles.append(p)
+    whole = {f for f in whole if not any(a in whole for a in f.parents)}
+    flat = {f for f in flat if not any(a in whole for a in f.parents)}
+    root = project_dir.resolve()
+    others = [c for c in covered | (envs or set()) if c != root]
+    out: list[tuple[Path, bool]] = [(f, True) for f in flat]
+    for f in whole:
+        real = root / f.relative_to(top)
+        holds = any(c.is_relative_to(real) for c in others)
+        out.append((f, holds))
+        if holds:  # the weights below it (not in it) stay models of their own
+            singles += [p for p in weights if p.parent != f and f in p.parents]
+    if root_model:
+        out.append((top, True))
+        singles = [p for p in singles if p.parent != top]
+        if top in spacy:  # its components' folders (spacy.load reads each from the pipeline folder)
+            for sub in _spacy_components(top):
+                real = root / sub.name
+                if sub not in whole and real not in covered and not any(c.is_relative_to(real) for c in others):
+                    out.append((sub, False))
+                    singles = [p for p in singles if sub not in p.parents]
+    return sorted(out) + [(p, False) for p in sorted(singles)]
+
+
+def _spacy_components(folder: Path) -> list[Path]:
+    """The sub-folders a spaCy pipeline's loader reads (``Language.from_disk``: ``vocab`` and each
+    component by its name, as ``meta.json``'s ``pipeline``/``components``/``disabled`` list them;
+    ``tokenizer`` may be a folder too)."""
+    names = {"vocab", "tokenizer"}
+    from mlbom.formats.safe_read import read_bounded
+
+    try:  # (only which folders to read: what the BOM says of the file comes from its scan)
+        doc = load_json(read_bounded(folder / "meta.json", MAX_CONFIG), folder / "meta.json").value
+    except (MlbomError, OSError):
+        doc = None
+    if isinstance(doc, dict):
+        for key in ("pipeline", "components", "disabled"):
+            v = doc.get(key)
+            names.update(n for n in (v if isinstance(v, list) else []) if isinstance(n, str))
+    out = []
+    for n in sorted(names):
+        if n and "/" not in n and "\\" not in n and n not in (".", "..") and (folder / n).is_dir() \
+                and not (folder / n).is_symlink():
+            out.append(folder / n)
+    return out
+
+
+def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
+           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, str]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1183,7 +1351,10 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     always leaves a record (:func:`_link_followed`, red team 117pa-4).
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
-    says incomplete rather than leaving files out silently."""
+    says incomplete rather than leaving files out silently.
+    Returns the weight files and the model folders walked (:func:`model_folder`, as walked:
+    ``"spacy"``, ``"tree"`` for :data:`TREE_CONFIGS`, else ``"flat"``), for :func:`stray_models` to group; a model folder whose loader
+    config a distribution's RECORD lists (an installed package's data) is none."""
     from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk, skipped_folder
 
     root = project_dir.resolve()
@@ -1191,6 +1362,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     owned = _Installed(_package_folders(envs or set()))
     out: list[Path] = []
     seen: set[Path] = set()
+    folders: dict[Path, str] = {}
 
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
@@ -1217,6 +1389,10 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                                                   enter=enter, report_deep=True, report_unlisted=True,
                                                   on_stop=stopped, on_skip=passed):
         listed = owned.listed_in(root / Path(folder).relative_to(project_dir)) if owned.packages else frozenset()
+        names = {e.name for e in entries if e.name in _FOLDER_NAMES}
+        if names and model_folder(names - listed):
+            own = names - listed
+            folders[Path(folder)] = "spacy" if spacy_pipeline(own) else "tree" if TREE_CONFIGS & own else "flat"
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
@@ -1263,7 +1439,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
-                return sorted(out)
+                return sorted(out), folders
             seen.add(resolved)
             out.append(p)
-    return sorted(out)
+    return sorted(out), folders
