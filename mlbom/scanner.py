@@ -75,7 +75,7 @@ from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
-from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
+from mlbom.model import Finding, Judged, Severity, Verdict, first_of, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from _typeshed import WriteableBuffer
@@ -1839,22 +1839,75 @@ def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None
     the same text). Any one is ``suspicious``."""
     from mlbom.formats import yaml_tags
 
-    if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
+    spelled = "!!python/" in text or "tag:yaml.org,2002:python/" in text
+    if spelled:
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
                 "and calls functions from it", effect="suspicious")
-        return
     if "!" not in text:  # every tag is written with a '!'
         return
     if found is None:
         found = yaml_tags.python_tags(text)
-    if found.python:
+    if found.python and not spelled:
         shown = ", ".join(repr(t[:120]) for t in found.python[:3])
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag resolved by the parser ({shown}; spelled "
                 "through %TAG, a verbatim tag or %-escapes): yaml.unsafe_load builds objects and calls functions "
                 "from it", effect="suspicious")
-    elif found.bounded is not None:
+    if found.tuples and not spelled:
+        shown = ", ".join(repr(t[:120]) for t in found.tuples[:3])
+        acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag inside a '(…)' string ({shown}): HyperPyYAML "
+                "(SpeechBrain) makes it a !tuple and parses it again with yaml.Loader, which builds objects and "
+                "calls functions from it", effect="suspicious")
+    if found.bounded is not None and not (found.python or spelled):
         acc.add("yaml.tags-unchecked", "high", f"{where}: text with YAML tags whose resolution was not checked to the "
                 f"end ({found.bounded}): a Python tag cannot be ruled out", effect="suspicious")
+    _hyperpyyaml(found, acc, where)
+
+
+_HYPER_INCLUDE = ("HyperPyYAML !include: config", "hyperpyyaml resolve_references (!include: loads the file joined to "
+                  "the config's folder, os.path.join: an absolute path replaces it, and runs its tags)")
+
+
+def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
+    """SpeechBrain's HyperPyYAML tags (red team 119pa-1; :data:`mlbom.formats.yaml_tags.HYPER_CALLS`), as the
+    parser resolved them: the dotted path of each call tag is judged as a config target (Hydra's
+    ``_target_`` rule: the deny list ``unsafe``, any other ``code.remote``); an ``!include:`` by the include
+    rules (absolute, a drive, ``~``, a URL, a skipped folder: outside; ``..``: a reference the folder scan
+    settles, as a ``_BASE_``); a ``!ref <a.__x__>`` walks a dunder attribute (``getattr``); another local tag
+    in a HyperPyYAML file has no constructor (the load fails): info."""
+    from mlbom.formats import config_targets as ct
+    from mlbom.formats.pickle_values import is_dunder
+
+    if found.hyper:
+        targets = ct.Targets()
+        for _prefix, name in found.hyper:
+            targets.add(name, ct.HYPERPYYAML)
+        for j in ct.judge(targets.finish()):
+            acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    dunder = [a for a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
+    if dunder:
+        acc.add("code.dangerous-target", "critical", f"{where}: HyperPyYAML !ref/!copy fetches a dunder attribute "
+                f"({first_of([repr(a[:100]) for a in dunder], 5)}): hyperpyyaml deref makes it !apply:getattr at "
+                "load (reaches interpreter internals)", effect="unsafe")
+    outside: list[str] = []
+    for value in found.includes[:_MAX_REFS]:
+        what, loader = _HYPER_INCLUDE
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if why is None and "\\" in value:
+            why = "holds a backslash"
+        if why is None:
+            continue
+        if why.startswith("climbs out"):
+            acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        else:
+            outside.append(f"!include:{value[:200]}: it {why}")
+    if len(found.includes) > _MAX_REFS:
+        outside.append(f"more than {_MAX_REFS} !include: tags (the rest not checked)")
+    if outside:
+        acc.add("code.remote", "high", f"{where}: the config pulls in files outside what this scan judged: "
+                f"{'; '.join(outside[:5])}; {_HYPER_INCLUDE[1]}", effect="suspicious")
+    if found.local and found.hyperpyyaml():
+        acc.add("yaml.unknown-tag", "info", f"{where}: local YAML tags HyperPyYAML registers no constructor for "
+                f"({first_of([repr(t[:100]) for t in found.local], 5)}): ruamel's Loader refuses them (the load fails)")
 
 
 _AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",

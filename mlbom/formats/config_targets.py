@@ -105,7 +105,7 @@ import yaml
 from mlbom.formats import pickle_values, stdlib_names
 from mlbom.formats.config_includes import leaving_config_path
 from mlbom.formats.safe_read import check_toml_keys
-from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
+from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, read_both
 from mlbom.limits import INT_STR_DIGITS, bounded_int
 from mlbom.model import Judged, Severity, Verdict, first_of
 
@@ -150,6 +150,8 @@ MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments pars
 
 HYDRA, JSONARGPARSE, FIDDLE, DICTCONFIG = "Hydra/NeMo", "jsonargparse", "fiddle", "logging dictConfig"
 MMENGINE = "mmengine"
+HYPERPYYAML = "HyperPyYAML"  # SpeechBrain's hyperparams.yaml tags (yaml_tags.HYPER_CALLS), red team 119pa-1
+PYANNOTE = "pyannote.audio"  # a pipeline's config.yaml, a checkpoint's architecture (red team 119pa-6)
 TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
@@ -167,6 +169,10 @@ LOADERS = {
     FIDDLE: "fiddle serialization.load_json (NeMo 2 io.json)",
     DICTCONFIG: "logging.config.dictConfig (a handler's, formatter's or filter's class or () factory, a QueueHandler's queue or listener)",
     MMENGINE: "mmengine Registry.build (a type no registry holds: get_object_from_string imports the dotted path)",
+    HYPERPYYAML: ("hyperpyyaml load_hyperpyyaml (SpeechBrain from_hparams/foreign_class: !new:/!name:/!apply:/"
+                  "!applyref:/!module: pydoc.locate the dotted path, importing its module)"),
+    PYANNOTE: ("pyannote.audio (Pipeline.from_pretrained: get_class_by_name of pipeline.name and "
+               "preprocessors.*.name; Model.from_pretrained: import_module of the checkpoint's architecture)"),
 }
 # resolvers that only read the config (OmegaConf's and Hydra's own)
 READ_ONLY_RESOLVERS = frozenset({"oc.select", "oc.deprecated", "oc.dict.keys", "oc.dict.values", "now", "hydra",
@@ -1831,9 +1837,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
     doc = -1
     try:
         for event in events(text, loader, out.budget, how, limit):
-            if tags is not None and isinstance(tag := getattr(event, "tag", None), str) and is_python_tag(tag) \
-                    and tag not in tags.python and len(tags.python) < MAX_SHOWN_TAGS:
-                tags.python.append(tag)
+            if tags is not None:  # (Python tags, HyperPyYAML's: yaml_tags.TagScan.note)
+                tags.note(event, out.budget)
             if isinstance(event, yaml.DocumentStartEvent):
                 doc += 1
                 anchors.clear()

@@ -21,6 +21,7 @@ the tags seen before the error (a multi-document ``load_all`` constructs earlier
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,14 +40,118 @@ PYTHON_PREFIX = "tag:yaml.org,2002:python/"
 MAX_TAGS = 20
 
 
+# HyperPyYAML (SpeechBrain's hyperparams.yaml: hyperpyyaml.load_hyperpyyaml, red team 119pa-1): the local tags
+# whose suffix is a dotted path ``pydoc.locate`` imports — ``!new:`` instantiates it, ``!name:`` returns it (or a
+# partial), ``!apply:`` calls it while the file loads, ``!module:`` imports it (multi-constructors on ruamel's
+# Loader), ``!applyref:`` calls it in ``resolve_references`` before that — and ``!include:``, which loads another
+# HyperPyYAML file joined to the file's folder. ``!ref``/``!copy`` (a reference to another node: a ``.attr`` is
+# ``getattr``), ``!tuple`` and ``!PLACEHOLDER`` are data; any other local tag has no constructor (ruamel's Loader
+# refuses the file).
+HYPER_CALLS = ("!new:", "!name:", "!apply:", "!applyref:", "!module:")
+HYPER_INCLUDE = "!include:"
+HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
+MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
+_HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
+
+
 @dataclass
 class TagScan:
     """``python``: resolved Python tags (first :data:`MAX_TAGS`, in order); ``parsed``: the whole
-    text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full)."""
+    text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full).
+    HyperPyYAML (:data:`HYPER_CALLS`): ``hyper`` the (tag prefix, dotted path as ``pydoc.locate``
+    reads it) of each call tag, ``includes`` the paths ``!include:`` names, ``local`` other local
+    tags (no constructor), ``ref_attrs`` the attributes ``!ref``/``!copy`` fetch with ``getattr``,
+    ``hyper_data`` whether a data tag (``!ref`` …) was met; ``tuples``: Python tags inside a
+    ``(…)`` scalar (HyperPyYAML's ``!tuple`` parses it again with ``yaml.Loader``)."""
 
     python: list[str] = field(default_factory=list)
     parsed: bool = False
     bounded: str | None = None
+    hyper: list[tuple[str, str]] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
+    local: list[str] = field(default_factory=list)
+    ref_attrs: list[str] = field(default_factory=list)
+    hyper_data: bool = False
+    tuples: list[str] = field(default_factory=list)
+
+    def merge(self, one: TagScan) -> None:
+        """Another reading's tags, added to these (each once)."""
+        for tag in one.python:
+            self._add(self.python, tag, MAX_TAGS)
+        for item in one.hyper:
+            if item not in self.hyper:
+                if len(self.hyper) < MAX_HYPER:
+                    self.hyper.append(item)
+                else:
+                    self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+        for which, cap in (("includes", MAX_HYPER), ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS),
+                           ("tuples", MAX_TAGS)):
+            for item in getattr(one, which):
+                self._add(getattr(self, which), item, cap)
+        self.hyper_data = self.hyper_data or one.hyper_data
+        self.bounded = self.bounded or one.bounded
+
+    def hyperpyyaml(self) -> bool:
+        """Whether the text uses HyperPyYAML's tags (a call, an include or a data tag)."""
+        return bool(self.hyper or self.includes or self.hyper_data)
+
+    def note(self, event: yaml.Event, budget: EventBudget) -> None:
+        """One event of a reading: its resolved tag (Python; HyperPyYAML's), and a ``(…)`` scalar
+        holding a ``!`` read again as HyperPyYAML's ``_make_tuple`` reads it (``yaml.load("[" +
+        s[1:-1] + "]", Loader=yaml.Loader)``: PyYAML's pure-Python parser, Python tags built)."""
+        tag = getattr(event, "tag", None)
+        if isinstance(tag, str):
+            if is_python_tag(tag):
+                self._add(self.python, tag, MAX_TAGS)
+            elif tag.startswith("!"):
+                self._hyper_tag(tag, event)
+        value = getattr(event, "value", None)
+        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and "!" in value \
+                and value.startswith("(") and value.endswith(")"):
+            self._tuple(value, budget)
+
+    def _add(self, into: list[str], item: str, cap: int) -> None:
+        if item not in into:
+            if len(into) < cap:
+                into.append(item)
+            elif cap == MAX_HYPER:
+                self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+
+    def _hyper_tag(self, tag: str, event: yaml.Event) -> None:
+        for prefix in HYPER_CALLS:
+            if tag.startswith(prefix):
+                # pydoc.locate drops empty parts (``os..system`` is ``os.system``)
+                name = ".".join(p for p in tag[len(prefix):].split(".") if p)
+                if (prefix, name) not in self.hyper:
+                    if len(self.hyper) < MAX_HYPER:
+                        self.hyper.append((prefix, name))
+                    else:
+                        self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+                return
+        if tag.startswith(HYPER_INCLUDE):
+            self._add(self.includes, tag[len(HYPER_INCLUDE):], MAX_HYPER)
+        elif tag in HYPER_DATA:
+            self.hyper_data = True
+            value = getattr(event, "value", None)
+            if tag in ("!ref", "!copy") and isinstance(value, str):
+                for ref in _HYPER_REF.findall(value):
+                    if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
+                        self._add(self.ref_attrs, ref.split(".", 1)[1], MAX_HYPER)
+        else:
+            self._add(self.local, tag, MAX_TAGS)
+
+    def _tuple(self, value: str, budget: EventBudget) -> None:
+        inner = "[" + value[1:-1] + "]"
+        if (spent := budget.spend_text(len(inner))) is not None:
+            self.bounded = self.bounded or spent
+            return
+        how = Outcome()
+        for event in events(inner, yaml.BaseLoader, budget, how, MAX_PURE_YAML_CHARS):
+            tag = getattr(event, "tag", None)
+            if isinstance(tag, str) and is_python_tag(tag):
+                self._add(self.tuples, tag, MAX_TAGS)
+        if how.bounded is not None:
+            self.bounded = self.bounded or how.bounded
 
 
 def loaders() -> list[type[yaml.BaseLoader]]:
@@ -74,10 +179,7 @@ def python_tags(text: str) -> TagScan:
 
     def read(loader: type[yaml.BaseLoader], limit: int | None) -> bool | None:
         one = tags_with(text, loader, limit=limit)
-        for tag in one.python:
-            if tag not in out.python and len(out.python) < MAX_TAGS:
-                out.python.append(tag)
-        out.bounded = out.bounded or one.bounded
+        out.merge(one)
         return None if one.bounded is not None else one.parsed
 
     out.parsed = all(r is True for r in read_both(read, text))
@@ -270,9 +372,8 @@ def tags_with(text: str, loader: type[yaml.BaseLoader], *, limit: int | None = N
     (``limit``: :func:`events`)."""
     out = TagScan()
     how = Outcome()
-    for event in events(text, loader, EventBudget(), how, limit):
-        tag = getattr(event, "tag", None)
-        if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
-            out.python.append(tag)
-    out.parsed, out.bounded = how.whole, how.bounded
+    budget = EventBudget()
+    for event in events(text, loader, budget, how, limit):
+        out.note(event, budget)
+    out.parsed, out.bounded = how.whole, how.bounded or out.bounded
     return out
