@@ -5,6 +5,11 @@
   path is judged as a Hydra ``_target_`` is (deny list: unsafe; else code.remote), an ``!include:`` by the
   include rules; a ``(…)`` string (HyperPyYAML's ``!tuple``, parsed again with ``yaml.Loader``) is read for
   Python tags; a ``!ref <a.__x__>`` walks a dunder attribute.
+* 119pa-5: an absolute ``.json`` under a top-level LightningCLI key (``model: /srv/x.json``) was SAFE (the
+  ``/data/labels.json`` exception applied first). 119pa-7a (FP): ``data: ../data/train.json`` in a plain training
+  config was code.remote. Under ``data:`` a ``.json`` is a dataset file unless the config is evidently
+  jsonargparse's (trainer, seed_everything, fit, class_path, init_args…); under the other keys every config
+  suffix counts in any config.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -113,3 +118,27 @@ def test_119pa1_data_tags_and_plain_text_stay_safe(text: str) -> None:
 def test_119pa1_an_unknown_local_tag_in_a_hyperpyyaml_file_is_info() -> None:
     r = scan_bytes(b"a: !ref <x>\nx: 1\nb: !foo bar\n", "hyperparams.yaml")
     assert r.verdict == "safe" and "yaml.unknown-tag" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "model: /srv/shared/lit/model.json\n",
+    "config: /srv/shared/lit/base.json\n",
+    "optimizer: /srv/shared/lit/opt.JSON\n",
+    "lr_scheduler: /srv/shared/lit/s.json\n",
+    "data: /srv/shared/lit/dm.json\ntrainer:\n  max_epochs: 1\n",
+    "data: ../dm.json\nseed_everything: 1\n",
+    "data: ../dm.json\nmodel:\n  class_path: acme.Model\n",
+    '{"model": "/srv/shared/lit/model.json"}\n',
+])
+def test_119pa5_an_absolute_json_under_a_lightning_key_is_not_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious" and any("jsonargparse" in f.message for f in r.findings), r.findings
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("model: bert-base-uncased\ndata: ../data/train.json\nlr: 3.0e-5\nepochs: 3\n", "config.yaml"),
+    ('{"model": "roberta-base", "data": "../data/dev.json", "batch_size": 16}\n', "config.json"),
+    ("data: /srv/datasets/train.json\nepochs: 3\n", "train.yaml"),
+])
+def test_119pa7a_a_dataset_json_under_data_in_a_plain_config_is_safe(text: str, name: str) -> None:
+    assert scan_bytes(text.encode(), name).verdict == "safe"

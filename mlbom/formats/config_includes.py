@@ -345,15 +345,23 @@ def _jsonargparse(root: object, out: Includes) -> None:
             if s is None or not s.strip() or not under:
                 continue
             v = s.strip()
-            if v.lower().endswith(CONFIG_EXTS) and not _data_key(under) \
-                    and not (v.startswith("/") and v.lower().endswith(".json")):  # (/data/labels.json: data)
-                found.append((under, v, "top" if lightning and under in LIGHTNING_KEYS else "suffix"))
-            elif lightning and under in LIGHTNING_KEYS:
+            low = v.lower()
+            top_key = lightning and under in LIGHTNING_KEYS
+            if low.endswith(CONFIG_EXTS) and not _data_key(under) and top_key:
+                # under a top-level LightningCLI key any config suffix counts, an absolute .json too (119pa-5:
+                # parse_value_or_config loads it as YAML whatever the suffix) — but a .json under ``data:`` is
+                # a dataset file in a config that is not evidently jsonargparse's (119pa-7a): "data-json"
+                found.append((under, v, "data-json" if under == "data" and low.endswith(".json") else "top"))
+            elif low.endswith(CONFIG_EXTS) and not _data_key(under) \
+                    and not (v.startswith("/") and low.endswith(".json")):  # (/data/labels.json: data)
+                found.append((under, v, "suffix"))
+            elif top_key:
                 found.append((under, v, "key"))
             elif leaving_config_path(under, v):
                 found.append((under, v, "suffix"))
     out.config_paths.extend((k, v) for k, v, how in found
-                            if k == INCLUDE or how == "top" or (evident and (strong or how == "suffix")))
+                            if k == INCLUDE or how == "top" or (how == "data-json" and strong)
+                            or (how != "data-json" and evident and (strong or how == "suffix")))
 
 
 def from_doc(doc: object) -> Includes:
