@@ -1501,6 +1501,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS) \
             or "_base_" in text or "_BASE_" in text:  # (base configs: config_includes, 116pa-2/-3)
         return True
+    if "name" in text and ("pipeline" in text or "preprocessors" in text):
+        return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
     if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
@@ -1566,6 +1568,10 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets.kind(ct.MMENGINE)
         if module not in targets.modules:
             targets.modules.append(module)
+    for cls in included.classes if included else ():  # pyannote.audio's pipeline/preprocessors names (119pa-6)
+        targets.kind(ct.PYANNOTE)
+        if cls not in targets.paths:
+            targets.paths.append(cls)
     for j in ct.judge(targets) if targets else ():
         if docs and j.id == "config.unparsed-targets":
             acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
@@ -2185,7 +2191,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
         elif isinstance(node, dict):
             if _marks_code(node) or ct.type_denied(node.get("type")) is not None or "__include__" in node or (
                     node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_", "hydra",
-                                                            "defaults", *ct.LIGHTNING_CLI_KEYS))):
+                                                            "defaults", *ct.LIGHTNING_CLI_KEYS,
+                                                            "pipeline", "preprocessors"))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

@@ -10,10 +10,16 @@
   config was code.remote. Under ``data:`` a ``.json`` is a dataset file unless the config is evidently
   jsonargparse's (trainer, seed_everything, fit, class_path, init_args…); under the other keys every config
   suffix counts in any config.
+* 119pa-6: pyannote.audio imports a pipeline config's ``pipeline.name`` / ``preprocessors.*.name`` and a
+  checkpoint's ``["pyannote.audio"]["architecture"]`` module: judged as targets, only in those shapes.
 Nothing here is loaded."""
 
 from __future__ import annotations
 
+import io
+import pickle
+import zipfile
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -142,3 +148,70 @@ def test_119pa5_an_absolute_json_under_a_lightning_key_is_not_safe(text: str) ->
 ])
 def test_119pa7a_a_dataset_json_under_data_in_a_plain_config_is_safe(text: str, name: str) -> None:
     assert scan_bytes(text.encode(), name).verdict == "safe"
+
+
+PYANNOTE = """\
+version: 3.1.0
+pipeline:
+  name: {name}
+  params:
+    clustering: AgglomerativeClustering
+    embedding: pyannote/wespeaker-voxceleb-resnet34-LM
+    segmentation: pyannote/segmentation-3.0
+params:
+  clustering:
+    method: centroid
+    threshold: 0.7045654963945799
+"""
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    (PYANNOTE.format(name="acme_diarize.pipelines.SpeakerDiarization"), "suspicious"),
+    (PYANNOTE.format(name="pyannote.audio.pipelines.SpeakerDiarization"), "suspicious"),  # as Hydra's torch.nn.Linear
+    (PYANNOTE.format(name="subprocess.Popen"), "unsafe"),
+    (PYANNOTE.format(name="AcmeBlock"), "suspicious"),  # pyannote.pipeline.blocks.AcmeBlock
+    ("pipeline:\n  name: acme.P\n", "suspicious"),
+    ("preprocessors:\n  audio:\n    name: acme_diarize.io.Loader\n    params: {url: x}\n", "suspicious"),
+    ("p: &p {name: acme.P}\npipeline:\n  <<: *p\n", "suspicious"),
+    ('{"pipeline": {"name": "acme.P", "params": {}}}', "suspicious"),
+])
+def test_119pa6_pyannote_pipeline_names_are_targets(text: str, verdict: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == verdict and any("pyannote" in f.message or "dangerous" in f.message
+                                        for f in r.findings), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "model:\n  name: resnet50\ndataset:\n  name: imagenet.v2\n",
+    "pipeline:\n  name: train_pipeline\n  steps: [a, b]\n",
+    "preprocessors:\n  audio: /data/database.yml\n",
+    "tokenizer:\n  name: bert-base-uncased\n",
+])
+def test_119pa6_other_name_keys_stay_data(text: str) -> None:
+    assert scan_bytes(text.encode(), "config.yaml").verdict == "safe"
+
+
+def _torch_zip(obj: object) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps(obj, protocol=2))
+        z.writestr("archive/byteorder", "little")
+        z.writestr("archive/version", "3\n")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("arch", "verdict"), [
+    ({"module": "acme_diarize.models", "class": "PyanNet"}, "suspicious"),
+    ({"module": "os", "class": "system"}, "unsafe"),
+    ({"module": "acme_diarize.models"}, "suspicious"),
+])
+def test_119pa6_pyannote_checkpoint_architecture_is_a_target(arch: dict[str, str], verdict: str) -> None:
+    ckpt = {"pyannote.audio": {"versions": {"torch": "2.5.1", "pyannote.audio": "3.3.2"}, "architecture": arch},
+            "state_dict": OrderedDict(), "epoch": 1}
+    r = scan_bytes(_torch_zip(ckpt), "pytorch_model.bin")
+    assert r.verdict == verdict and any("pyannote" in f.message for f in r.findings), r.findings
+
+
+def test_119pa6_a_checkpoint_without_pyannote_metadata_stays_safe() -> None:
+    r = scan_bytes(_torch_zip({"state_dict": OrderedDict(), "architecture": {"module": "acme"}}), "model.bin")
+    assert r.verdict == "safe", r.findings

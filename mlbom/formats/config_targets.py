@@ -158,7 +158,7 @@ CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 # keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
-COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__"})
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors"})  # (pyannote: 119pa-6)
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
 LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
@@ -2742,14 +2742,37 @@ def pickle_targets(value: object, plain_out: list[object] | None = None) -> Targ
             into[str(key)] = got
     if plain_out is not None:
         plain_out.append(root[0])  # the plain data, for the other config readers (a YOLO model's yaml: 115pa-5)
-    if not found and not lost:
+    arch = _pyannote_architecture(root[0])
+    if not found and not lost and arch is None:
         return None
     out = json_targets(root[0])
+    if arch is not None:
+        out.kind(PYANNOTE)
+        if isinstance(arch, str):
+            out._once("paths", arch)
+        else:
+            out.odd(arch[0])
     if lost:
         out.bounded = "the pickle holds containers whose items mlbom did not keep (past its bounds, or filled at " \
             "load time from a value mlbom cannot read, or keyed by strings built at load time): the rest of its data " \
             "not checked"
     return out
+
+
+def _pyannote_architecture(root: object) -> str | tuple[str] | None:
+    """The class a pyannote.audio checkpoint names (red team 119pa-6): ``Model.from_pretrained``
+    (core/model.py) loads the checkpoint, runs ``import_module(ckpt["pyannote.audio"]["architecture"]["module"])``
+    and ``getattr`` of its ``class``, then ``Klass.load_from_checkpoint``: the dotted path ``module.class``
+    (the module alone when the class is no string); a ``(description,)`` when the module is no plain string
+    (computed); None when the data has no such shape."""
+    meta = root.get("pyannote.audio") if isinstance(root, dict) else None
+    arch = meta.get("architecture") if isinstance(meta, dict) else None
+    if not isinstance(arch, dict) or "module" not in arch:
+        return None
+    module, cls = arch.get("module"), arch.get("class")
+    if not isinstance(module, str):
+        return (f"a pyannote.audio architecture module that is {module!r:.100}",)
+    return f"{module.strip()}.{cls.strip()}" if isinstance(cls, str) and cls.strip() else module.strip()
 
 
 # a finding about the targets (its message without the place): the format readers' type, mlbom.model
