@@ -12,6 +12,8 @@
   suffix counts in any config.
 * 119pa-6: pyannote.audio imports a pipeline config's ``pipeline.name`` / ``preprocessors.*.name`` and a
   checkpoint's ``["pyannote.audio"]["architecture"]`` module: judged as targets, only in those shapes.
+* 119pa-7b (FP): a SpeechBrain ``label_encoder.txt`` with one label lexed as a Jsonnet program; an operator token
+  Jsonnet's parser does not take (``=>``, ``====``) makes Jsonnet refuse the text.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -215,3 +217,25 @@ def test_119pa6_pyannote_checkpoint_architecture_is_a_target(arch: dict[str, str
 def test_119pa6_a_checkpoint_without_pyannote_metadata_stays_safe() -> None:
     r = scan_bytes(_torch_zip({"state_dict": OrderedDict(), "architecture": {"module": "acme"}}), "model.bin")
     assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "'spk0' => 0\n================\n'starting_index' => 0\n",
+    "('spk0', 'x') => 0\n================\n'starting_index' => 0\n",
+    "================\n'starting_index' => 0\n",
+    "'spk0' => 0\n'spk1' => 1\n================\n'starting_index' => 0\n",
+])
+def test_119pa7b_a_speechbrain_label_encoder_is_no_jsonnet(text: str) -> None:
+    r = scan_bytes(text.encode(), "label_encoder.txt")
+    assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "local p = 'os' + '.system';\n{ class_path: p }\n",
+    "{ a: 1 } + { class_path: 'x' + 'y' }\n",
+    "{ a: [1, 2][::-1], b: 'x' + 'y' }\n",
+    "{ a: !true, b: 1 <= 2 }\n",
+])
+def test_119pa7b_jsonnet_programs_with_its_operators_are_still_judged(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.txt")
+    assert r.verdict == "suspicious" and "config.unparsed-targets" in _ids(r), r.findings

@@ -2376,6 +2376,27 @@ def _bad_index(code: list[tuple[str, str, int]]) -> bool:
     return False
 
 
+# every operator Jsonnet's parser takes (binary, unary, a field's, a binding's ``=``): any other operator token is
+# a parse error ("Not a binary operator", "Not a unary operator", "Expected one of :, ::, …")
+_JSONNET_OPS = frozenset({"*", "/", "%", "+", "-", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&", "^", "|", "&&",
+                          "||", "!", "~", ":", "::", ":::", "+:", "+::", "+:::", "="})
+
+
+def _unknown_operator(code: list[tuple[str, str, int]]) -> bool:
+    """Whether an operator token is none Jsonnet's parser takes (red team 119pa-7b: SpeechBrain's
+    ``label_encoder.txt``, ``'spk0' => 0`` / ``================``): Jsonnet refuses the text. Its lexer takes
+    a run of operator characters and winds back a trailing ``+ - ~ !`` (each then a one-character
+    operator of its own): the run less those is what must be an operator."""
+    for kind, tok, _end in code:
+        if kind == "op":
+            head = tok
+            while len(head) > 1 and head[-1] in "+-~!":
+                head = head[:-1]
+            if head not in _JSONNET_OPS:
+                return True
+    return False
+
+
 # keywords an expression follows (a "[" after one opens an array, no index)
 _BEFORE_EXPRESSION = frozenset({"if", "then", "else", "in", "for", "local", "assert", "error", "import", "importstr",
                                 "importbin", "function", "tailstrict"})
@@ -2407,7 +2428,7 @@ def _jsonnet_program(text: str) -> str | None:
         return None
     code = [t for t in tokens if t[0] != "comment"]
     if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
-            or _bad_index(code) or (_juxtaposed(code) and not _program_shape(code))
+            or _bad_index(code) or _unknown_operator(code) or (_juxtaposed(code) and not _program_shape(code))
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None
