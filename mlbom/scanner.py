@@ -1911,6 +1911,10 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
     if outside:
         acc.add("code.remote", "high", f"{where}: the config pulls in files outside what this scan judged: "
                 f"{'; '.join(outside[:5])}; {_HYPER_INCLUDE[1]}", effect="suspicious")
+    if found.ref_builds and found.bang and not found.tuples:
+        acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy builds a string from other values "
+                "and a value holds a '!': a string built as '(…)' becomes a !tuple that HyperPyYAML parses again "
+                "with yaml.Loader (Python tags built): not checked", effect="suspicious")
     if found.local and found.hyperpyyaml():
         acc.add("yaml.unknown-tag", "info", f"{where}: local YAML tags HyperPyYAML registers no constructor for "
                 f"({first_of([repr(t[:100]) for t in found.local], 5)}): ruamel's Loader refuses them (the load fails)")

@@ -44,6 +44,10 @@ def _ids(r: object) -> list[str]:
     'run: !apply:eval ["1"]\n',
     'run: !new:os..system\n',
     'a: !new:collections.Counter\nb: !ref <a.__class__>\n',
+    '%TAG ! !apply:\n---\nrun: !os.system ["true"]\n',
+    '%TAG !! !new:\n---\nrun: !!subprocess.Popen ["true"]\n',
+    'a: [!apply:os.system [true]]\n',
+    'x: !apply:builtins.exec ["1"]\n',
 ])
 def test_119pa1_hyperpyyaml_call_tags_naming_danger_are_unsafe(text: str) -> None:
     r = scan_bytes(text.encode(), "hyperparams.yaml")
@@ -56,6 +60,8 @@ def test_119pa1_hyperpyyaml_call_tags_naming_danger_are_unsafe(text: str) -> Non
     "base: !include:/srv/shared/recipes/base.yaml\n",
     "base: !include:~/recipes/base.yaml\n",
     "k: (!!python%2Fobject/apply:os.system [true])\n",
+    'a: "\\x21\\x21python/object/apply:os.system [true]"\nb: !ref (<a>)\n',
+    'a: "(\\x21"\nc: "\\x21python/object/apply:os.system [true])"\nb: !ref <a><c>\n',
 ])
 def test_119pa1_hyperpyyaml_other_code_is_suspicious(text: str) -> None:
     r = scan_bytes(text.encode(), "hyperparams.yaml")
@@ -117,6 +123,8 @@ def test_119pa1_a_real_speechbrain_hyperparams_is_only_code_remote() -> None:
 
 @pytest.mark.parametrize("text", [
     "a: !ref <x>\nx: 1\nk: (3, 4)\ns: '(hello!)'\n",
+    "a: Hello\nb: !ref <a>/x\nc: !ref (<x>, <x>)\nx: 1\n",
+    "a: Hello!\nb: !ref <a>/x\n",
     "title: Hello!\nlist: [a, b]\n",
 ])
 def test_119pa1_data_tags_and_plain_text_stay_safe(text: str) -> None:

@@ -73,6 +73,10 @@ class TagScan:
     ref_attrs: list[str] = field(default_factory=list)
     hyper_data: bool = False
     tuples: list[str] = field(default_factory=list)
+    # a ``!ref``/``!copy`` that builds a string (``(<a>)``: not one whole ``<x>``), and a scalar holding a ``!``:
+    # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
+    ref_builds: bool = False
+    bang: bool = False
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
@@ -89,6 +93,8 @@ class TagScan:
             for item in getattr(one, which):
                 self._add(getattr(self, which), item, cap)
         self.hyper_data = self.hyper_data or one.hyper_data
+        self.ref_builds = self.ref_builds or one.ref_builds
+        self.bang = self.bang or one.bang
         self.bounded = self.bounded or one.bounded
 
     def hyperpyyaml(self) -> bool:
@@ -106,9 +112,10 @@ class TagScan:
             elif tag.startswith("!"):
                 self._hyper_tag(tag, event)
         value = getattr(event, "value", None)
-        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and "!" in value \
-                and value.startswith("(") and value.endswith(")"):
-            self._tuple(value, budget)
+        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and "!" in value:
+            self.bang = True
+            if value.startswith("(") and value.endswith(")"):
+                self._tuple(value, budget)
 
     def _add(self, into: list[str], item: str, cap: int) -> None:
         if item not in into:
@@ -134,6 +141,10 @@ class TagScan:
             self.hyper_data = True
             value = getattr(event, "value", None)
             if tag in ("!ref", "!copy") and isinstance(value, str):
+                if "<" in value and not _HYPER_REF.fullmatch(value) and value[:1] in "(<" and value[-1:] in ")>":
+                    # (recursive_resolve: each <x> replaced by str() of its value: it may start with "(" and end
+                    # with ")", the !tuple resolver's shape)
+                    self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
                         self._add(self.ref_attrs, ref.split(".", 1)[1], MAX_HYPER)
