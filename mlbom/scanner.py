@@ -1382,9 +1382,9 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     docs = template or "docs" in kinds
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs=docs, name=base)
-        _yaml_tags(text, acc, where, found=tags)
+        _yaml_tags(text, acc, where, found=tags, docs=docs)
     else:
-        _yaml_tags(text, acc, where)
+        _yaml_tags(text, acc, where, docs=docs)
     return "text"
 
 
@@ -1838,7 +1838,8 @@ def _python_reading(fh: IO[bytes], size: int, head: bytes, fmt: str, acc: _Acc, 
                 "two readers, two files", effect="suspicious")
 
 
-def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None) -> None:
+def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None, *,
+               docs: bool = False) -> None:
     """Python tags of a YAML text: as spelled (the substring rule, also for text that does not
     parse), and as PyYAML's parser resolves them (``%TAG`` handles, verbatim tags, ``%xx``
     escapes; :mod:`mlbom.formats.yaml_tags`; ``found``: from the config-target walk's readings of
@@ -1867,6 +1868,15 @@ def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None
         acc.add("yaml.tags-unchecked", "high", f"{where}: text with YAML tags whose resolution was not checked to the "
                 f"end ({found.bounded}): a Python tag cannot be ruled out", effect="suspicious")
     _hyperpyyaml(found, acc, where)
+    if not found.read_any and found.bounded is None and (m := yaml_tags.HYPER_SPELLED.search(text)) is not None:
+        # (PyYAML and libyaml stop at an error; ruamel, HyperPyYAML's parser, may read on: red team 119pa-1's lead)
+        msg = (f"{where}: text no PyYAML parser reads to its end spells a HyperPyYAML tag ({m.group(0)[:40]!r}): "
+               "ruamel (HyperPyYAML's parser, YAML 1.2) reads some texts PyYAML refuses, so tags after the error "
+               "are not judged")
+        if docs:
+            acc.add("yaml.tags-unchecked", "info", f"{msg} (documentation)")
+        else:
+            acc.add("yaml.tags-unchecked", "high", msg, effect="suspicious")
 
 
 _HYPER_INCLUDE = ("HyperPyYAML !include: config", "hyperpyyaml resolve_references (!include: loads the file joined to "

@@ -252,3 +252,20 @@ def test_119pa7b_a_speechbrain_label_encoder_is_no_jsonnet(text: str) -> None:
 def test_119pa7b_jsonnet_programs_with_its_operators_are_still_judged(text: str) -> None:
     r = scan_bytes(text.encode(), "config.txt")
     assert r.verdict == "suspicious" and "config.unparsed-targets" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    'a: &x: 1\nrun: !apply:os.system ["true"]\n',  # ruamel (YAML 1.2) reads the anchor "x:"; PyYAML, libyaml stop
+    '{: x}\nrun: !apply:os.system ["true"]\n',
+    '-\t!apply:os.system ["true"]\n',
+    '%TAG !x! !ap%70ly:\n---\na: &y: 1\nrun: !x!os.system ["true"]\n',
+])
+def test_119pa1_a_text_pyyaml_stops_on_that_spells_hyperpyyaml_tags_is_not_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict == "suspicious" and "yaml.tags-unchecked" in _ids(r), r.findings
+
+
+def test_119pa1_documentation_spelling_hyperpyyaml_tags_is_info() -> None:
+    text = b"# Model\n\n```yaml\nenc: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN\n```\n\n- a: b: c\n"
+    r = scan_bytes(text, "README.md")
+    assert r.verdict == "safe", r.findings

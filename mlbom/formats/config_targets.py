@@ -1818,7 +1818,7 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
         return out.finish()
     out.unparsed = not all(readings)
     out.read_by_none = not any(readings)
-    out.tags.parsed = any(readings)
+    out.tags.parsed = out.tags.read_any = any(readings)
     return out.finish()
 
 

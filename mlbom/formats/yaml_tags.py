@@ -50,6 +50,11 @@ MAX_TAGS = 20
 HYPER_CALLS = ("!new:", "!name:", "!apply:", "!applyref:", "!module:")
 HYPER_INCLUDE = "!include:"
 HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
+# a HyperPyYAML tag as a text may spell it (a handle's prefix, a verbatim tag, ``%xx`` escapes, a ``%TAG``
+# directive): in a text no PyYAML parser reads to its end, ruamel (HyperPyYAML's parser, YAML 1.2: ``&x:`` is an
+# anchor there, an error for PyYAML and libyaml) may read on to such a tag
+HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|^%TAG|![\w!<-]*%[0-9A-Fa-f]{2}",
+                           re.I | re.M)
 MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
 _HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
 
@@ -73,6 +78,7 @@ class TagScan:
     ref_attrs: list[str] = field(default_factory=list)
     hyper_data: bool = False
     tuples: list[str] = field(default_factory=list)
+    read_any: bool = False  # a reading read the whole text (``parsed``: every reading did)
     # a ``!ref``/``!copy`` that builds a string (``(<a>)``: not one whole ``<x>``), and a scalar holding a ``!``:
     # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
     ref_builds: bool = False
@@ -193,7 +199,9 @@ def python_tags(text: str) -> TagScan:
         out.merge(one)
         return None if one.bounded is not None else one.parsed
 
-    out.parsed = all(r is True for r in read_both(read, text))
+    results = read_both(read, text)
+    out.parsed = all(r is True for r in results)
+    out.read_any = any(r is True for r in results)
     return out
 
 
