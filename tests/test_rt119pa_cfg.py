@@ -269,3 +269,9 @@ def test_119pa1_documentation_spelling_hyperpyyaml_tags_is_info() -> None:
     text = b"# Model\n\n```yaml\nenc: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN\n```\n\n- a: b: c\n"
     r = scan_bytes(text, "README.md")
     assert r.verdict == "safe", r.findings
+
+
+def test_119pa1_past_the_bound_of_hyperpyyaml_names_is_not_safe() -> None:
+    text = "".join(f"k{i}: !new:acme.m{i}.C\n" for i in range(10_001)) + "z: !apply:os.system [x]\n"
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict == "suspicious" and "yaml.tags-unchecked" in _ids(r), r.findings

@@ -83,21 +83,14 @@ class TagScan:
     # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
     ref_builds: bool = False
     bang: bool = False
+    _seen: set[tuple[str, object]] = field(default_factory=set, repr=False, compare=False)  # (list, item): O(1)
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
-        for tag in one.python:
-            self._add(self.python, tag, MAX_TAGS)
-        for item in one.hyper:
-            if item not in self.hyper:
-                if len(self.hyper) < MAX_HYPER:
-                    self.hyper.append(item)
-                else:
-                    self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
-        for which, cap in (("includes", MAX_HYPER), ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS),
-                           ("tuples", MAX_TAGS)):
+        for which, cap in (("python", MAX_TAGS), ("hyper", MAX_HYPER), ("includes", MAX_HYPER),
+                           ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS)):
             for item in getattr(one, which):
-                self._add(getattr(self, which), item, cap)
+                self._add(which, item, cap)
         self.hyper_data = self.hyper_data or one.hyper_data
         self.ref_builds = self.ref_builds or one.ref_builds
         self.bang = self.bang or one.bang
@@ -114,7 +107,7 @@ class TagScan:
         tag = getattr(event, "tag", None)
         if isinstance(tag, str):
             if is_python_tag(tag):
-                self._add(self.python, tag, MAX_TAGS)
+                self._add("python", tag, MAX_TAGS)
             elif tag.startswith("!"):
                 self._hyper_tag(tag, event)
         value = getattr(event, "value", None)
@@ -123,26 +116,26 @@ class TagScan:
             if value.startswith("(") and value.endswith(")"):
                 self._tuple(value, budget)
 
-    def _add(self, into: list[str], item: str, cap: int) -> None:
-        if item not in into:
-            if len(into) < cap:
-                into.append(item)
-            elif cap == MAX_HYPER:
-                self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+    def _add(self, which: str, item: object, cap: int) -> None:
+        """``item`` added to the list ``which`` once; past ``cap`` (:data:`MAX_HYPER`: never a silent
+        cap) the scan is bounded."""
+        if (which, item) in self._seen:
+            return
+        into = getattr(self, which)
+        if len(into) < cap:
+            self._seen.add((which, item))
+            into.append(item)
+        elif cap == MAX_HYPER:
+            self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
 
     def _hyper_tag(self, tag: str, event: yaml.Event) -> None:
         for prefix in HYPER_CALLS:
             if tag.startswith(prefix):
                 # pydoc.locate drops empty parts (``os..system`` is ``os.system``)
-                name = ".".join(p for p in tag[len(prefix):].split(".") if p)
-                if (prefix, name) not in self.hyper:
-                    if len(self.hyper) < MAX_HYPER:
-                        self.hyper.append((prefix, name))
-                    else:
-                        self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+                self._add("hyper", (prefix, ".".join(p for p in tag[len(prefix):].split(".") if p)), MAX_HYPER)
                 return
         if tag.startswith(HYPER_INCLUDE):
-            self._add(self.includes, tag[len(HYPER_INCLUDE):], MAX_HYPER)
+            self._add("includes", tag[len(HYPER_INCLUDE):], MAX_HYPER)
         elif tag in HYPER_DATA:
             self.hyper_data = True
             value = getattr(event, "value", None)
@@ -153,9 +146,9 @@ class TagScan:
                     self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
-                        self._add(self.ref_attrs, ref.split(".", 1)[1], MAX_HYPER)
+                        self._add("ref_attrs", ref.split(".", 1)[1], MAX_HYPER)
         else:
-            self._add(self.local, tag, MAX_TAGS)
+            self._add("local", tag, MAX_TAGS)
 
     def _tuple(self, value: str, budget: EventBudget) -> None:
         inner = "[" + value[1:-1] + "]"
@@ -166,7 +159,7 @@ class TagScan:
         for event in events(inner, yaml.BaseLoader, budget, how, MAX_PURE_YAML_CHARS):
             tag = getattr(event, "tag", None)
             if isinstance(tag, str) and is_python_tag(tag):
-                self._add(self.tuples, tag, MAX_TAGS)
+                self._add("tuples", tag, MAX_TAGS)
         if how.bounded is not None:
             self.bounded = self.bounded or how.bounded
 
