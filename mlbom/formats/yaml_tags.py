@@ -65,7 +65,7 @@ class TagScan:
     text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full).
     HyperPyYAML (:data:`HYPER_CALLS`): ``hyper`` the (tag prefix, dotted path as ``pydoc.locate``
     reads it) of each call tag, ``includes`` the paths ``!include:`` names, ``local`` other local
-    tags (no constructor), ``ref_attrs`` the attributes ``!ref``/``!copy`` fetch with ``getattr``,
+    tags (no constructor), ``ref_attrs`` the (node, attribute) ``!ref``/``!copy`` fetch with ``getattr``,
     ``hyper_data`` whether a data tag (``!ref`` …) was met; ``tuples``: Python tags inside a
     ``(…)`` scalar (HyperPyYAML's ``!tuple`` parses it again with ``yaml.Loader``)."""
 
@@ -75,7 +75,7 @@ class TagScan:
     hyper: list[tuple[str, str]] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
-    ref_attrs: list[str] = field(default_factory=list)
+    ref_attrs: list[tuple[str, str]] = field(default_factory=list)
     hyper_data: bool = False
     tuples: list[str] = field(default_factory=list)
     read_any: bool = False  # a reading read the whole text (``parsed``: every reading did)
@@ -83,12 +83,20 @@ class TagScan:
     # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
     ref_builds: bool = False
     bang: bool = False
+    # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
+    # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
+    keyed: list[tuple[str, str]] = field(default_factory=list)
     _seen: set[tuple[str, object]] = field(default_factory=set, repr=False, compare=False)  # (list, item): O(1)
+    # the reading's place: depth of collections, the top-level node a mapping, a key expected next, the last key
+    _depth: int = field(default=0, repr=False, compare=False)
+    _top_map: bool = field(default=False, repr=False, compare=False)
+    _want_key: bool = field(default=False, repr=False, compare=False)
+    _key: str | None = field(default=None, repr=False, compare=False)
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
         for which, cap in (("python", MAX_TAGS), ("hyper", MAX_HYPER), ("includes", MAX_HYPER),
-                           ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS)):
+                           ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS), ("keyed", MAX_HYPER)):
             for item in getattr(one, which):
                 self._add(which, item, cap)
         self.hyper_data = self.hyper_data or one.hyper_data
@@ -105,11 +113,13 @@ class TagScan:
         holding a ``!`` read again as HyperPyYAML's ``_make_tuple`` reads it (``yaml.load("[" +
         s[1:-1] + "]", Loader=yaml.Loader)``: PyYAML's pure-Python parser, Python tags built)."""
         tag = getattr(event, "tag", None)
+        call = None
         if isinstance(tag, str):
             if is_python_tag(tag):
                 self._add("python", tag, MAX_TAGS)
             elif tag.startswith("!"):
-                self._hyper_tag(tag, event)
+                call = self._hyper_tag(tag, event)
+        self._place(event, call)
         value = getattr(event, "value", None)
         if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and "!" in value:
             self.bang = True
@@ -128,12 +138,38 @@ class TagScan:
         elif cap == MAX_HYPER:
             self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
 
-    def _hyper_tag(self, tag: str, event: yaml.Event) -> None:
+    def _place(self, event: yaml.Event, call: str | None) -> None:
+        """Follow the reading's top-level mapping: a key whose value node carries a call tag is kept
+        (:attr:`keyed`)."""
+        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
+            self._depth, self._top_map, self._want_key, self._key = 0, False, False, None
+            return
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            self._depth -= 1
+            return
+        if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+            return
+        if self._depth == 1 and self._top_map:  # a node of the top-level mapping: a key or its value
+            if self._want_key:
+                self._key = event.value if isinstance(event, yaml.ScalarEvent) else None
+            elif call is not None and self._key is not None:
+                self._add("keyed", (self._key, call), MAX_HYPER)
+            self._want_key = not self._want_key
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if self._depth == 0:
+                self._top_map = isinstance(event, yaml.MappingStartEvent)
+                self._want_key = True
+            self._depth += 1
+
+    def _hyper_tag(self, tag: str, event: yaml.Event) -> str | None:
+        """Note a local tag; the dotted path of a call tag (None for any other)."""
         for prefix in HYPER_CALLS:
             if tag.startswith(prefix):
                 # pydoc.locate drops empty parts (``os..system`` is ``os.system``)
-                self._add("hyper", (prefix, ".".join(p for p in tag[len(prefix):].split(".") if p)), MAX_HYPER)
-                return
+                name = ".".join(p for p in tag[len(prefix):].split(".") if p)
+                self._add("hyper", (prefix, name), MAX_HYPER)
+                return name
         if tag.startswith(HYPER_INCLUDE):
             self._add("includes", tag[len(HYPER_INCLUDE):], MAX_HYPER)
         elif tag in HYPER_DATA:
@@ -146,9 +182,11 @@ class TagScan:
                     self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
-                        self._add("ref_attrs", ref.split(".", 1)[1], MAX_HYPER)
+                        root, attr = ref.split(".", 1)
+                        self._add("ref_attrs", (root.strip(), attr), MAX_HYPER)
         else:
             self._add("local", tag, MAX_TAGS)
+        return None
 
     def _tuple(self, value: str, budget: EventBudget) -> None:
         inner = "[" + value[1:-1] + "]"
