@@ -77,7 +77,7 @@ from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
-from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
+from mlbom.model import Finding, Judged, Severity, Verdict, first_of, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from _typeshed import WriteableBuffer
@@ -1444,9 +1444,9 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     docs = template or "docs" in kinds
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs=docs, name=base)
-        _yaml_tags(text, acc, where, found=tags)
+        _yaml_tags(text, acc, where, found=tags, docs=docs)
     else:
-        _yaml_tags(text, acc, where)
+        _yaml_tags(text, acc, where, docs=docs)
     return "text"
 
 
@@ -1563,6 +1563,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS) \
             or "_base_" in text or "_BASE_" in text:  # (base configs: config_includes, 116pa-2/-3)
         return True
+    if "name" in text and ("pipeline" in text or "preprocessors" in text):
+        return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
     if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
@@ -1628,6 +1630,10 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets.kind(ct.MMENGINE)
         if module not in targets.modules:
             targets.modules.append(module)
+    for cls in included.classes if included else ():  # pyannote.audio's pipeline/preprocessors names (119pa-6)
+        targets.kind(ct.PYANNOTE)
+        if cls not in targets.paths:
+            targets.paths.append(cls)
     for j in ct.judge(targets) if targets else ():
         if docs and j.id == "config.unparsed-targets":
             acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
@@ -1894,29 +1900,104 @@ def _python_reading(fh: IO[bytes], size: int, head: bytes, fmt: str, acc: _Acc, 
                 "two readers, two files", effect="suspicious")
 
 
-def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None) -> None:
+def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None, *,
+               docs: bool = False) -> None:
     """Python tags of a YAML text: as spelled (the substring rule, also for text that does not
     parse), and as PyYAML's parser resolves them (``%TAG`` handles, verbatim tags, ``%xx``
     escapes; :mod:`mlbom.formats.yaml_tags`; ``found``: from the config-target walk's readings of
     the same text). Any one is ``suspicious``."""
     from mlbom.formats import yaml_tags
 
-    if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
+    spelled = "!!python/" in text or "tag:yaml.org,2002:python/" in text
+    if spelled:
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
                 "and calls functions from it", effect="suspicious")
-        return
     if "!" not in text:  # every tag is written with a '!'
         return
     if found is None:
         found = yaml_tags.python_tags(text)
-    if found.python:
+    if found.python and not spelled:
         shown = ", ".join(repr(t[:120]) for t in found.python[:3])
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag resolved by the parser ({shown}; spelled "
                 "through %TAG, a verbatim tag or %-escapes): yaml.unsafe_load builds objects and calls functions "
                 "from it", effect="suspicious")
-    elif found.bounded is not None:
+    if found.tuples and not spelled:
+        shown = ", ".join(repr(t[:120]) for t in found.tuples[:3])
+        acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag inside a '(…)' string ({shown}): HyperPyYAML "
+                "(SpeechBrain) makes it a !tuple and parses it again with yaml.Loader, which builds objects and "
+                "calls functions from it", effect="suspicious")
+    if found.bounded is not None and not (found.python or spelled):
         acc.add("yaml.tags-unchecked", "high", f"{where}: text with YAML tags whose resolution was not checked to the "
                 f"end ({found.bounded}): a Python tag cannot be ruled out", effect="suspicious")
+    _hyperpyyaml(found, acc, where)
+    if not found.read_any and found.bounded is None and (m := yaml_tags.HYPER_SPELLED.search(text)) is not None:
+        # (PyYAML and libyaml stop at an error; ruamel, HyperPyYAML's parser, may read on: red team 119pa-1's lead)
+        msg = (f"{where}: text no PyYAML parser reads to its end spells a HyperPyYAML tag ({m.group(0)[:40]!r}): "
+               "ruamel (HyperPyYAML's parser, YAML 1.2) reads some texts PyYAML refuses, so tags after the error "
+               "are not judged")
+        if docs:
+            acc.add("yaml.tags-unchecked", "info", f"{msg} (documentation)")
+        else:
+            acc.add("yaml.tags-unchecked", "high", msg, effect="suspicious")
+
+
+_HYPER_INCLUDE = ("HyperPyYAML !include: config", "hyperpyyaml resolve_references (!include: loads the file joined to "
+                  "the config's folder, os.path.join: an absolute path replaces it, and runs its tags)")
+
+
+def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
+    """SpeechBrain's HyperPyYAML tags (red team 119pa-1; :data:`mlbom.formats.yaml_tags.HYPER_CALLS`), as the
+    parser resolved them: the dotted path of each call tag is judged as a config target (Hydra's
+    ``_target_`` rule: the deny list ``unsafe``, any other ``code.remote``); an ``!include:`` by the include
+    rules (absolute, a drive, ``~``, a URL, a skipped folder: outside; ``..``: a reference the folder scan
+    settles, as a ``_BASE_``); a ``!ref <a.__x__>`` walks a dunder attribute (``getattr``); another local tag
+    in a HyperPyYAML file has no constructor (the load fails): info."""
+    from mlbom.formats import config_targets as ct
+    from mlbom.formats.pickle_values import is_dunder
+
+    if found.hyper:
+        targets = ct.Targets()
+        for _prefix, name in found.hyper:
+            targets.add(name, ct.HYPERPYYAML)
+        # a !ref <key.attr> of a key whose value is a call tag: getattr on what its path gives (the module of
+        # !module:builtins, the function of !name:x): judged as the path.attr it reaches
+        keyed: dict[str, list[str]] = {}
+        for key, name in found.keyed:
+            keyed.setdefault(key, []).append(name)
+        for root, attr in found.ref_attrs:
+            for name in keyed.get(root, ()):
+                targets.add(f"{name}.{attr}", ct.HYPERPYYAML)
+        for j in ct.judge(targets.finish()):
+            acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    dunder = [a for _root, a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
+    if dunder:
+        acc.add("code.dangerous-target", "critical", f"{where}: HyperPyYAML !ref/!copy fetches a dunder attribute "
+                f"({first_of([repr(a[:100]) for a in dunder], 5)}): hyperpyyaml deref makes it !apply:getattr at "
+                "load (reaches interpreter internals)", effect="unsafe")
+    outside: list[str] = []
+    for value in found.includes[:_MAX_REFS]:
+        what, loader = _HYPER_INCLUDE
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if why is None and "\\" in value:
+            why = "holds a backslash"
+        if why is None:
+            continue
+        if why.startswith("climbs out"):
+            acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        else:
+            outside.append(f"!include:{value[:200]}: it {why}")
+    if len(found.includes) > _MAX_REFS:
+        outside.append(f"more than {_MAX_REFS} !include: tags (the rest not checked)")
+    if outside:
+        acc.add("code.remote", "high", f"{where}: the config pulls in files outside what this scan judged: "
+                f"{'; '.join(outside[:5])}; {_HYPER_INCLUDE[1]}", effect="suspicious")
+    if found.ref_builds and found.bang and not found.tuples:
+        acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy builds a string from other values "
+                "and a value holds a '!': a string built as '(…)' becomes a !tuple that HyperPyYAML parses again "
+                "with yaml.Loader (Python tags built): not checked", effect="suspicious")
+    if found.local and found.hyperpyyaml():
+        acc.add("yaml.unknown-tag", "info", f"{where}: local YAML tags HyperPyYAML registers no constructor for "
+                f"({first_of([repr(t[:100]) for t in found.local], 5)}): ruamel's Loader refuses them (the load fails)")
 
 
 # the configs from_pretrained reads an auto_map from (public: the stray sweep takes a folder holding one as a
@@ -2196,7 +2277,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
         elif isinstance(node, dict):
             if _marks_code(node) or ct.type_denied(node.get("type")) is not None or "__include__" in node or (
                     node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_", "hydra",
-                                                            "defaults", *ct.LIGHTNING_CLI_KEYS))):
+                                                            "defaults", *ct.LIGHTNING_CLI_KEYS,
+                                                            "pipeline", "preprocessors"))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

@@ -103,7 +103,7 @@ TARGETS: list[Target] = [
            "structure-aware: zip members then byte edits"),
     Target("scanner-yaml", run_yaml, ("tests/fixtures/hostile/scanner/rt5b-yaml-*",
                                       "tests/fixtures/hostile/scanner/rt9b-hydra-*.yaml", "tests/fixtures/hydra/*/*.yaml",
-                                      "tests/fixtures/fiddle/*.json"),
+                                      "tests/fixtures/fiddle/*.json", "tests/fixtures/speechbrain/*.yaml"),
            (), 1 << 16, "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx), config "
            "targets from the same events (Hydra _target_, class_path, NeMo target/cls, fiddle pyrefs, OmegaConf "
            "interpolations)"),

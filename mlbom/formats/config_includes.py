@@ -79,9 +79,13 @@ class Includes:
     defaults: list[str] = field(default_factory=list)
     # jsonargparse: (key, value) of each string it may load as a config (``__include__``: key "__include__")
     config_paths: list[tuple[str, str]] = field(default_factory=list)
+    # pyannote.audio (red team 119pa-6): the dotted class paths a pipeline's ``pipeline.name`` and
+    # ``preprocessors.*.name`` give ``get_class_by_name`` (imported, then called with ``params``)
+    classes: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths)
+        return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths
+                    or self.classes)
 
 
 def _key(node: object) -> str | None:
@@ -154,6 +158,7 @@ def _read(root: object, out: Includes) -> None:
         return
     _hydra(root, out)
     _jsonargparse(root, out)
+    _pyannote(root, out)
     if _too_long(root):
         out.odd.append(f"a document of over {MAX_ITEMS} keys (the rest not read)")
     for k, v in _entries(root):
@@ -201,6 +206,37 @@ def _read(root: object, out: Includes) -> None:
                             out.odd.append(f"custom_imports.imports holds {_shown(item)}")
                         elif m.strip():
                             out.modules.append(m.strip()[:200])
+
+
+# pyannote.audio's Pipeline.from_pretrained (core/pipeline.py): the top-level keys whose ``name`` it imports, and
+# the module ``get_class_by_name`` takes a name without a dot from
+PYANNOTE_KEYS = {"pipeline": "pyannote.pipeline.blocks", "preprocessors": "pyannote.audio"}
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _pyannote(root: object, out: Includes) -> None:
+    """The classes a pyannote.audio pipeline config names (red team 119pa-6): ``Pipeline.from_pretrained``
+    runs ``get_class_by_name(config["pipeline"]["name"])`` and, for each ``preprocessors`` entry that is a
+    mapping, ``get_class_by_name(entry["name"])`` (``importlib.import_module`` of the dotted path's module,
+    ``getattr`` of its last part), then calls the class with ``params``. Only those exact shapes: a dotted
+    ``name`` there, or a bare one (a class of pyannote's default module) beside ``params``; any other
+    ``name`` key is data."""
+    for k, v in _entries(root):
+        key = _key(k)
+        if key not in PYANNOTE_KEYS or not _is_mapping(v):
+            continue
+        entries = [v] if key == "pipeline" else [e for _k2, e in _entries(v) if _is_mapping(e)]
+        for entry in entries:
+            keys = {_key(k2): v2 for k2, v2 in _entries(entry)}
+            name = _scalar(keys.get("name"))
+            if name is None:
+                continue
+            name = name.strip()
+            if _DOTTED.fullmatch(name):
+                out.classes.append(name[:200])
+            elif "params" in keys and _IDENT.fullmatch(name):
+                out.classes.append(f"{PYANNOTE_KEYS[key]}.{name[:200]}")
 
 
 # LightningCLI's top-level keys (and its subcommands'): a string given for one is a config path
@@ -345,15 +381,23 @@ def _jsonargparse(root: object, out: Includes) -> None:
             if s is None or not s.strip() or not under:
                 continue
             v = s.strip()
-            if v.lower().endswith(CONFIG_EXTS) and not _data_key(under) \
-                    and not (v.startswith("/") and v.lower().endswith(".json")):  # (/data/labels.json: data)
-                found.append((under, v, "top" if lightning and under in LIGHTNING_KEYS else "suffix"))
-            elif lightning and under in LIGHTNING_KEYS:
+            low = v.lower()
+            top_key = lightning and under in LIGHTNING_KEYS
+            if low.endswith(CONFIG_EXTS) and not _data_key(under) and top_key:
+                # under a top-level LightningCLI key any config suffix counts, an absolute .json too (119pa-5:
+                # parse_value_or_config loads it as YAML whatever the suffix) — but a .json under ``data:`` is
+                # a dataset file in a config that is not evidently jsonargparse's (119pa-7a): "data-json"
+                found.append((under, v, "data-json" if under == "data" and low.endswith(".json") else "top"))
+            elif low.endswith(CONFIG_EXTS) and not _data_key(under) \
+                    and not (v.startswith("/") and low.endswith(".json")):  # (/data/labels.json: data)
+                found.append((under, v, "suffix"))
+            elif top_key:
                 found.append((under, v, "key"))
             elif leaving_config_path(under, v):
                 found.append((under, v, "suffix"))
     out.config_paths.extend((k, v) for k, v, how in found
-                            if k == INCLUDE or how == "top" or (evident and (strong or how == "suffix")))
+                            if k == INCLUDE or how == "top" or (how == "data-json" and strong)
+                            or (how != "data-json" and evident and (strong or how == "suffix")))
 
 
 def from_doc(doc: object) -> Includes:
@@ -378,6 +422,6 @@ def from_yaml(text: str) -> Includes:
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
             _read(root, out)
-    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths"):
+    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

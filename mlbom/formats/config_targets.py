@@ -105,7 +105,7 @@ import yaml
 from mlbom.formats import pickle_values, stdlib_names
 from mlbom.formats.config_includes import leaving_config_path
 from mlbom.formats.safe_read import check_toml_keys
-from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
+from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, read_both
 from mlbom.limits import INT_STR_DIGITS, bounded_int
 from mlbom.model import Judged, Severity, Verdict, first_of
 
@@ -150,13 +150,15 @@ MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments pars
 
 HYDRA, JSONARGPARSE, FIDDLE, DICTCONFIG = "Hydra/NeMo", "jsonargparse", "fiddle", "logging dictConfig"
 MMENGINE = "mmengine"
+HYPERPYYAML = "HyperPyYAML"  # SpeechBrain's hyperparams.yaml tags (yaml_tags.HYPER_CALLS), red team 119pa-1
+PYANNOTE = "pyannote.audio"  # a pipeline's config.yaml, a checkpoint's architecture (red team 119pa-6)
 TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 # keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
-COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__"})
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors"})  # (pyannote: 119pa-6)
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
 LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
@@ -167,6 +169,10 @@ LOADERS = {
     FIDDLE: "fiddle serialization.load_json (NeMo 2 io.json)",
     DICTCONFIG: "logging.config.dictConfig (a handler's, formatter's or filter's class or () factory, a QueueHandler's queue or listener)",
     MMENGINE: "mmengine Registry.build (a type no registry holds: get_object_from_string imports the dotted path)",
+    HYPERPYYAML: ("hyperpyyaml load_hyperpyyaml (SpeechBrain from_hparams/foreign_class: !new:/!name:/!apply:/"
+                  "!applyref:/!module: pydoc.locate the dotted path, importing its module)"),
+    PYANNOTE: ("pyannote.audio (Pipeline.from_pretrained: get_class_by_name of pipeline.name and "
+               "preprocessors.*.name; Model.from_pretrained: import_module of the checkpoint's architecture)"),
 }
 # resolvers that only read the config (OmegaConf's and Hydra's own)
 READ_ONLY_RESOLVERS = frozenset({"oc.select", "oc.deprecated", "oc.dict.keys", "oc.dict.values", "now", "hydra",
@@ -1812,7 +1818,7 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
         return out.finish()
     out.unparsed = not all(readings)
     out.read_by_none = not any(readings)
-    out.tags.parsed = any(readings)
+    out.tags.parsed = out.tags.read_any = any(readings)
     return out.finish()
 
 
@@ -1831,9 +1837,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
     doc = -1
     try:
         for event in events(text, loader, out.budget, how, limit):
-            if tags is not None and isinstance(tag := getattr(event, "tag", None), str) and is_python_tag(tag) \
-                    and tag not in tags.python and len(tags.python) < MAX_SHOWN_TAGS:
-                tags.python.append(tag)
+            if tags is not None:  # (Python tags, HyperPyYAML's: yaml_tags.TagScan.note)
+                tags.note(event, out.budget)
             if isinstance(event, yaml.DocumentStartEvent):
                 doc += 1
                 anchors.clear()
@@ -2371,6 +2376,27 @@ def _bad_index(code: list[tuple[str, str, int]]) -> bool:
     return False
 
 
+# every operator Jsonnet's parser takes (binary, unary, a field's, a binding's ``=``): any other operator token is
+# a parse error ("Not a binary operator", "Not a unary operator", "Expected one of :, ::, …")
+_JSONNET_OPS = frozenset({"*", "/", "%", "+", "-", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&", "^", "|", "&&",
+                          "||", "!", "~", ":", "::", ":::", "+:", "+::", "+:::", "="})
+
+
+def _unknown_operator(code: list[tuple[str, str, int]]) -> bool:
+    """Whether an operator token is none Jsonnet's parser takes (red team 119pa-7b: SpeechBrain's
+    ``label_encoder.txt``, ``'spk0' => 0`` / ``================``): Jsonnet refuses the text. Its lexer takes
+    a run of operator characters and winds back a trailing ``+ - ~ !`` (each then a one-character
+    operator of its own): the run less those is what must be an operator."""
+    for kind, tok, _end in code:
+        if kind == "op":
+            head = tok
+            while len(head) > 1 and head[-1] in "+-~!":
+                head = head[:-1]
+            if head not in _JSONNET_OPS:
+                return True
+    return False
+
+
 # keywords an expression follows (a "[" after one opens an array, no index)
 _BEFORE_EXPRESSION = frozenset({"if", "then", "else", "in", "for", "local", "assert", "error", "import", "importstr",
                                 "importbin", "function", "tailstrict"})
@@ -2402,7 +2428,7 @@ def _jsonnet_program(text: str) -> str | None:
         return None
     code = [t for t in tokens if t[0] != "comment"]
     if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
-            or _bad_index(code) or (_juxtaposed(code) and not _program_shape(code))
+            or _bad_index(code) or _unknown_operator(code) or (_juxtaposed(code) and not _program_shape(code))
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None
@@ -2737,14 +2763,37 @@ def pickle_targets(value: object, plain_out: list[object] | None = None) -> Targ
             into[str(key)] = got
     if plain_out is not None:
         plain_out.append(root[0])  # the plain data, for the other config readers (a YOLO model's yaml: 115pa-5)
-    if not found and not lost:
+    arch = _pyannote_architecture(root[0])
+    if not found and not lost and arch is None:
         return None
     out = json_targets(root[0])
+    if arch is not None:
+        out.kind(PYANNOTE)
+        if isinstance(arch, str):
+            out._once("paths", arch)
+        else:
+            out.odd(arch[0])
     if lost:
         out.bounded = "the pickle holds containers whose items mlbom did not keep (past its bounds, or filled at " \
             "load time from a value mlbom cannot read, or keyed by strings built at load time): the rest of its data " \
             "not checked"
     return out
+
+
+def _pyannote_architecture(root: object) -> str | tuple[str] | None:
+    """The class a pyannote.audio checkpoint names (red team 119pa-6): ``Model.from_pretrained``
+    (core/model.py) loads the checkpoint, runs ``import_module(ckpt["pyannote.audio"]["architecture"]["module"])``
+    and ``getattr`` of its ``class``, then ``Klass.load_from_checkpoint``: the dotted path ``module.class``
+    (the module alone when the class is no string); a ``(description,)`` when the module is no plain string
+    (computed); None when the data has no such shape."""
+    meta = root.get("pyannote.audio") if isinstance(root, dict) else None
+    arch = meta.get("architecture") if isinstance(meta, dict) else None
+    if not isinstance(arch, dict) or "module" not in arch:
+        return None
+    module, cls = arch.get("module"), arch.get("class")
+    if not isinstance(module, str):
+        return (f"a pyannote.audio architecture module that is {module!r:.100}",)
+    return f"{module.strip()}.{cls.strip()}" if isinstance(cls, str) and cls.strip() else module.strip()
 
 
 # a finding about the targets (its message without the place): the format readers' type, mlbom.model

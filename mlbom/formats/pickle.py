@@ -1497,9 +1497,10 @@ def _array_elements(v: object) -> list[object] | None:
 
 
 _SCALARS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
-# strings that make the config pass run: target keys, and a YOLO model definition's row key (its
-# eval'd strings are judged on the same plain data: red team 115pa-5)
-_PASS_KEYS = TARGET_KEYS | {"backbone"}
+# strings that make the config pass run: target keys, a YOLO model definition's row key (its
+# eval'd strings are judged on the same plain data: red team 115pa-5) and a pyannote.audio checkpoint's
+# key (its architecture's module is imported: red team 119pa-6)
+_PASS_KEYS = TARGET_KEYS | {"backbone", "pyannote.audio"}
 # calls whose result _loader_text may read as a str
 _TEXT_MADE_BY = frozenset({*_SCALARS, "copyreg._reconstructor", "builtins.str", "numpy.str_", "numpy.unicode_", "builtins.bytes",
                            "numpy.bytes_"})

@@ -21,6 +21,7 @@ the tags seen before the error (a multi-document ``load_all`` constructs earlier
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,14 +40,166 @@ PYTHON_PREFIX = "tag:yaml.org,2002:python/"
 MAX_TAGS = 20
 
 
+# HyperPyYAML (SpeechBrain's hyperparams.yaml: hyperpyyaml.load_hyperpyyaml, red team 119pa-1): the local tags
+# whose suffix is a dotted path ``pydoc.locate`` imports — ``!new:`` instantiates it, ``!name:`` returns it (or a
+# partial), ``!apply:`` calls it while the file loads, ``!module:`` imports it (multi-constructors on ruamel's
+# Loader), ``!applyref:`` calls it in ``resolve_references`` before that — and ``!include:``, which loads another
+# HyperPyYAML file joined to the file's folder. ``!ref``/``!copy`` (a reference to another node: a ``.attr`` is
+# ``getattr``), ``!tuple`` and ``!PLACEHOLDER`` are data; any other local tag has no constructor (ruamel's Loader
+# refuses the file).
+HYPER_CALLS = ("!new:", "!name:", "!apply:", "!applyref:", "!module:")
+HYPER_INCLUDE = "!include:"
+HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
+# a HyperPyYAML tag as a text may spell it (a handle's prefix, a verbatim tag, ``%xx`` escapes, a ``%TAG``
+# directive): in a text no PyYAML parser reads to its end, ruamel (HyperPyYAML's parser, YAML 1.2: ``&x:`` is an
+# anchor there, an error for PyYAML and libyaml) may read on to such a tag
+HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|^%TAG|![\w!<-]*%[0-9A-Fa-f]{2}",
+                           re.I | re.M)
+MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
+_HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
+
+
 @dataclass
 class TagScan:
     """``python``: resolved Python tags (first :data:`MAX_TAGS`, in order); ``parsed``: the whole
-    text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full)."""
+    text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full).
+    HyperPyYAML (:data:`HYPER_CALLS`): ``hyper`` the (tag prefix, dotted path as ``pydoc.locate``
+    reads it) of each call tag, ``includes`` the paths ``!include:`` names, ``local`` other local
+    tags (no constructor), ``ref_attrs`` the (node, attribute) ``!ref``/``!copy`` fetch with ``getattr``,
+    ``hyper_data`` whether a data tag (``!ref`` …) was met; ``tuples``: Python tags inside a
+    ``(…)`` scalar (HyperPyYAML's ``!tuple`` parses it again with ``yaml.Loader``)."""
 
     python: list[str] = field(default_factory=list)
     parsed: bool = False
     bounded: str | None = None
+    hyper: list[tuple[str, str]] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
+    local: list[str] = field(default_factory=list)
+    ref_attrs: list[tuple[str, str]] = field(default_factory=list)
+    hyper_data: bool = False
+    tuples: list[str] = field(default_factory=list)
+    read_any: bool = False  # a reading read the whole text (``parsed``: every reading did)
+    # a ``!ref``/``!copy`` that builds a string (``(<a>)``: not one whole ``<x>``), and a scalar holding a ``!``:
+    # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
+    ref_builds: bool = False
+    bang: bool = False
+    # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
+    # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
+    keyed: list[tuple[str, str]] = field(default_factory=list)
+    _seen: set[tuple[str, object]] = field(default_factory=set, repr=False, compare=False)  # (list, item): O(1)
+    # the reading's place: depth of collections, the top-level node a mapping, a key expected next, the last key
+    _depth: int = field(default=0, repr=False, compare=False)
+    _top_map: bool = field(default=False, repr=False, compare=False)
+    _want_key: bool = field(default=False, repr=False, compare=False)
+    _key: str | None = field(default=None, repr=False, compare=False)
+
+    def merge(self, one: TagScan) -> None:
+        """Another reading's tags, added to these (each once)."""
+        for which, cap in (("python", MAX_TAGS), ("hyper", MAX_HYPER), ("includes", MAX_HYPER),
+                           ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS), ("keyed", MAX_HYPER)):
+            for item in getattr(one, which):
+                self._add(which, item, cap)
+        self.hyper_data = self.hyper_data or one.hyper_data
+        self.ref_builds = self.ref_builds or one.ref_builds
+        self.bang = self.bang or one.bang
+        self.bounded = self.bounded or one.bounded
+
+    def hyperpyyaml(self) -> bool:
+        """Whether the text uses HyperPyYAML's tags (a call, an include or a data tag)."""
+        return bool(self.hyper or self.includes or self.hyper_data)
+
+    def note(self, event: yaml.Event, budget: EventBudget) -> None:
+        """One event of a reading: its resolved tag (Python; HyperPyYAML's), and a ``(…)`` scalar
+        holding a ``!`` read again as HyperPyYAML's ``_make_tuple`` reads it (``yaml.load("[" +
+        s[1:-1] + "]", Loader=yaml.Loader)``: PyYAML's pure-Python parser, Python tags built)."""
+        tag = getattr(event, "tag", None)
+        call = None
+        if isinstance(tag, str):
+            if is_python_tag(tag):
+                self._add("python", tag, MAX_TAGS)
+            elif tag.startswith("!"):
+                call = self._hyper_tag(tag, event)
+        self._place(event, call)
+        value = getattr(event, "value", None)
+        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and "!" in value:
+            self.bang = True
+            if value.startswith("(") and value.endswith(")"):
+                self._tuple(value, budget)
+
+    def _add(self, which: str, item: object, cap: int) -> None:
+        """``item`` added to the list ``which`` once; past ``cap`` (:data:`MAX_HYPER`: never a silent
+        cap) the scan is bounded."""
+        if (which, item) in self._seen:
+            return
+        into = getattr(self, which)
+        if len(into) < cap:
+            self._seen.add((which, item))
+            into.append(item)
+        elif cap == MAX_HYPER:
+            self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+
+    def _place(self, event: yaml.Event, call: str | None) -> None:
+        """Follow the reading's top-level mapping: a key whose value node carries a call tag is kept
+        (:attr:`keyed`)."""
+        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
+            self._depth, self._top_map, self._want_key, self._key = 0, False, False, None
+            return
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            self._depth -= 1
+            return
+        if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+            return
+        if self._depth == 1 and self._top_map:  # a node of the top-level mapping: a key or its value
+            if self._want_key:
+                self._key = event.value if isinstance(event, yaml.ScalarEvent) else None
+            elif call is not None and self._key is not None:
+                self._add("keyed", (self._key, call), MAX_HYPER)
+            self._want_key = not self._want_key
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if self._depth == 0:
+                self._top_map = isinstance(event, yaml.MappingStartEvent)
+                self._want_key = True
+            self._depth += 1
+
+    def _hyper_tag(self, tag: str, event: yaml.Event) -> str | None:
+        """Note a local tag; the dotted path of a call tag (None for any other)."""
+        for prefix in HYPER_CALLS:
+            if tag.startswith(prefix):
+                # pydoc.locate drops empty parts (``os..system`` is ``os.system``)
+                name = ".".join(p for p in tag[len(prefix):].split(".") if p)
+                self._add("hyper", (prefix, name), MAX_HYPER)
+                return name
+        if tag.startswith(HYPER_INCLUDE):
+            self._add("includes", tag[len(HYPER_INCLUDE):], MAX_HYPER)
+        elif tag in HYPER_DATA:
+            self.hyper_data = True
+            value = getattr(event, "value", None)
+            if tag in ("!ref", "!copy") and isinstance(value, str):
+                if "<" in value and not _HYPER_REF.fullmatch(value) and value[:1] in "(<" and value[-1:] in ")>":
+                    # (recursive_resolve: each <x> replaced by str() of its value: it may start with "(" and end
+                    # with ")", the !tuple resolver's shape)
+                    self.ref_builds = True
+                for ref in _HYPER_REF.findall(value):
+                    if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
+                        root, attr = ref.split(".", 1)
+                        self._add("ref_attrs", (root.strip(), attr), MAX_HYPER)
+        else:
+            self._add("local", tag, MAX_TAGS)
+        return None
+
+    def _tuple(self, value: str, budget: EventBudget) -> None:
+        inner = "[" + value[1:-1] + "]"
+        if (spent := budget.spend_text(len(inner))) is not None:
+            self.bounded = self.bounded or spent
+            return
+        how = Outcome()
+        for event in events(inner, yaml.BaseLoader, budget, how, MAX_PURE_YAML_CHARS):
+            tag = getattr(event, "tag", None)
+            if isinstance(tag, str) and is_python_tag(tag):
+                self._add("tuples", tag, MAX_TAGS)
+        if how.bounded is not None:
+            self.bounded = self.bounded or how.bounded
 
 
 def loaders() -> list[type[yaml.BaseLoader]]:
@@ -74,13 +227,12 @@ def python_tags(text: str) -> TagScan:
 
     def read(loader: type[yaml.BaseLoader], limit: int | None) -> bool | None:
         one = tags_with(text, loader, limit=limit)
-        for tag in one.python:
-            if tag not in out.python and len(out.python) < MAX_TAGS:
-                out.python.append(tag)
-        out.bounded = out.bounded or one.bounded
+        out.merge(one)
         return None if one.bounded is not None else one.parsed
 
-    out.parsed = all(r is True for r in read_both(read, text))
+    results = read_both(read, text)
+    out.parsed = all(r is True for r in results)
+    out.read_any = any(r is True for r in results)
     return out
 
 
@@ -270,9 +422,8 @@ def tags_with(text: str, loader: type[yaml.BaseLoader], *, limit: int | None = N
     (``limit``: :func:`events`)."""
     out = TagScan()
     how = Outcome()
-    for event in events(text, loader, EventBudget(), how, limit):
-        tag = getattr(event, "tag", None)
-        if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
-            out.python.append(tag)
-    out.parsed, out.bounded = how.whole, how.bounded
+    budget = EventBudget()
+    for event in events(text, loader, budget, how, limit):
+        out.note(event, budget)
+    out.parsed, out.bounded = how.whole, how.bounded or out.bounded
     return out
