@@ -4254,7 +4254,18 @@ def _tar_member(view: IO[bytes], m: tarfile.TarInfo, legacy: bool, acc: _Acc, fa
         rep = _walk(view, m.size, joblib=False)
         acc.pickle(rep, where)
         if m.name == "pickle":
-            _weights_only(rep, acc, facts, where)
+            # torch 2.13's legacy_load raises "Cannot use weights_only=True with files saved in the
+            # legacy .tar format" as soon as tarfile opens the file, before any member is read (red
+            # team 119pk-1): false, whatever the pickle holds (no claim where the load fails anyway)
+            facts["torch.weights-only"] = "false"
+            acc.add("torch.weights-only-refused", "info", f"{where}: torch.load(weights_only=True) refuses every "
+                    "checkpoint in the legacy tar format (legacy_load raises before reading a member)")
+            if rep.storage_devices:
+                facts["torch.storage-devices"] = ",".join(rep.storage_devices)
+            if rep.load_refused is not None:
+                acc.add("pytorch.tensor-invalid", "high", f"{where}: {rep.load_refused}: torch.load raises, with "
+                        "or without weights_only", effect="error")
+                facts.pop("torch.weights-only", None)
     elif legacy and m.name in ("storages", "tensors"):
         _legacy_records(view, m.size, m.name, acc, where=where)  # type: ignore[arg-type]
     else:
