@@ -3356,7 +3356,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         _data_pkl_copies(wo_copies, wo_answers, acc, facts, where)
     if kind in ("pytorch-zip", "torchscript"):
         refused = _torch_records(fh, arc.entries, prefix, acc, facts, ctx, where)
-        if kind == "torchscript" and not refused:
+        if not refused:  # (by torch's rule, not mlbom's kind: a name cut at a NUL counts too)
             _torchscript_claim(arc.entries, acc, facts, where)
         if arc.miniz is not None and "torch.weights-only" in facts:
             # torch's reader takes another central directory (zip.directory-mismatch): its data.pkl

@@ -309,6 +309,12 @@ def test_4_constants_pkl_makes_it_torchscript_to_torch_load() -> None:
     assert any(f.id == "torch.weights-only-refused" and "TorchScript" in f.message for f in r.findings)
 
 
+def test_4_a_constants_pkl_name_cut_at_a_nul_counts() -> None:
+    """getAllRecords copies each name as a C string: archive/constants.pkl<NUL>x is the record constants.pkl."""
+    r = scan_bytes(_torch_zip(GOOD, {"constants.pkl\x00x": b"\x80\x02)."}), "m.pt")
+    assert _claim(r) == "false", (r.format, r.facts, r.findings)
+
+
 @pytest.mark.parametrize("name", ["CONSTANTS.PKL", "sub/constants.pkl"])
 def test_4_only_root_constants_pkl_by_its_exact_name(name: str) -> None:
     """_is_torchscript_zip: "constants.pkl" in getAllRecords() — names as stored, case kept."""
@@ -359,6 +365,7 @@ def _cases() -> dict[str, bytes]:
         "2-keys-persid": _legacy(OBJ, keys=b"\x80\x02X\x01\x00\x00\x000Q."),
         "4-constants": _torch_zip(GOOD, {"constants.pkl": b"\x80\x02)."}),
         "4-constants-upper": _torch_zip(GOOD, {"CONSTANTS.PKL": b"\x80\x02)."}),
+        "4-constants-nul": _torch_zip(GOOD, {"constants.pkl\x00x": b"\x80\x02)."}),
         "5-proto9": _torch_zip(b"\x80\x09}q\x00."), "5-proto9-bad": _torch_zip(b"\x80\x09" + BAD[2:]),
         "5-legacy-proto9": _legacy(b"\x80\x09}q\x00."),
     }
