@@ -140,7 +140,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.CUDA_BUNDLED: "CUDA libraries a framework ships inside its own package (`libcudart.so.12,libcudnn.so.9`); it loads these first.",
     Prop.BUILD_COMMIT: "The source commit a framework was built from, as its files record it (torch `git_version`).",
     Prop.TORCH_WEIGHTS_ONLY: "`true` when `torch.load(weights_only=True)` would accept a PyTorch checkpoint; "
-                             "`false` names the first global or opcode it refuses (read from torch's own allowlist).",
+                             "`false` names the first global or opcode it refuses (read from torch's own allowlist), "
+                             "or the layout torch refuses whole under weights_only (a legacy tar, a TorchScript "
+                             "archive); absent where mlbom cannot tell or torch.load fails in either mode (see "
+                             "docs/scanning.md).",
     Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: ("Content of the distribution's INSTALLER file (pip, uv, conda, …); never read through a "

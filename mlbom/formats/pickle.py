@@ -205,6 +205,16 @@ class PickleReport:
     # 86s-1): an 8-bit string that is not UTF-8 (it unpickles with encoding="utf-8", strict) and a
     # persistent id whose type is known and is not a tuple (its persistent_load asserts a tuple)
     torch_zip_refused: str | None = None
+    # the shapes of torch's ('storage', ...) persistent ids, each once, in first-seen order (red team
+    # 119pk-3): (number of items, what the storage type is — "global" with its resolved path, "type"
+    # with the exact type of a plain value, "unknown" with a description); which ones torch's
+    # persistent_load accepts depends on the layout (zip: 5 items, legacy: 6) and is decided by
+    # torch_weights_only.storage_ids_check; complete False where more shapes came than are kept
+    storage_ids: list[tuple[int, str, str]] = field(default_factory=list)
+    storage_ids_complete: bool = True
+    # a PROTO byte above HIGHEST_PROTOCOL the walk stopped at (pickle refuses it; torch's weights_only
+    # unpickler only warns and reads on: red team 119pk-5): read_pickle(torch_wo=True) walks past it
+    proto_unsupported: int | None = None
     # the devices torch's storage locations need (red team 15a-5): 'cuda', 'mps', ... ; a checkpoint
     # with one loads only on a machine with that device (or with a map_location)
     storage_devices: list[str] = field(default_factory=list)
@@ -1867,7 +1877,21 @@ _STORAGE_ELEMENT_SIZE = {
     "torch.FloatStorage": 4, "torch.LongStorage": 8, "torch.DoubleStorage": 8, "torch.ComplexFloatStorage": 8,
     "torch.ComplexDoubleStorage": 16, "torch.QUInt8Storage": 1, "torch.QInt8Storage": 1, "torch.QInt32Storage": 4,
     "torch.QUInt4x2Storage": 1, "torch.QUInt2x4Storage": 1,
+    # the spelling torch.save writes for an UntypedStorage (its __module__: torch.storage), the
+    # only one on torch's weights_only allowlist (red team 119pk-3)
+    "torch.storage.UntypedStorage": 1,
 }
+# torch's other storage types with a dtype (``storage_type.dtype``), all on its weights_only
+# allowlist: the torch.cuda storage classes (no quantized ones) and the tensor type classes (the
+# sparse ones have no Bool); torch_weights_only's table lists them with the layouts they load in
+_CUDA_STORAGES = ("Byte", "Char", "Bool", "Short", "Half", "BFloat16", "Int", "Float", "Long", "Double",
+                  "ComplexFloat", "ComplexDouble")
+_STORAGE_ELEMENT_SIZE.update({f"torch.cuda.{k}Storage": _STORAGE_ELEMENT_SIZE[f"torch.{k}Storage"]
+                              for k in _CUDA_STORAGES})
+_STORAGE_ELEMENT_SIZE.update({f"torch.{where}{k}Tensor": _STORAGE_ELEMENT_SIZE[f"torch.{k}Storage"]
+                              for k in _CUDA_STORAGES[:10] for where in ("", "cuda.", "sparse.", "cuda.sparse.")
+                              if not (k == "Bool" and "sparse" in where)})
+MAX_STORAGE_ID_SHAPES = 256
 
 
 def _storage_nbytes(storage_type: object, numel: object) -> int | None:
@@ -1986,6 +2010,9 @@ class _Walker:
         self.memo: dict[int, object] = {}
         self.proto = 0
         self.declared: int | None = None
+        # torch's weights_only unpickler's reading: any PROTO byte is read on (red team 119pk-5)
+        self.torch_wo = False
+        self.storage_shapes: set[tuple[int, str, str]] = set()
         self.rep = PickleReport()
         if depth == 0 and shared.top is None:
             shared.top = self.rep
@@ -3892,7 +3919,11 @@ class _Walker:
     def op_proto(self) -> None:
         p = self.src.read(1)[0]
         if not 0 <= p <= HIGHEST_PROTOCOL:
-            raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (the loader raises)", certain=True)
+            if self.rep.proto_unsupported is None:
+                self.rep.proto_unsupported = p
+            if not self.torch_wo:
+                raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (pickle.load raises; torch's "
+                            "weights_only unpickler reads on)", certain=True)
         # the protocol changes how find_class resolves names in three bands: < 3 maps Python 2 names
         # (_compat_pickle), >= 4 walks dotted names; 4 -> 5 (joblib's nested array pickle) changes
         # nothing (red team 51b-3)
@@ -4807,6 +4838,8 @@ class _Walker:
             self.rep.torch_zip_refused = f"a persistent id that is a {_exact_type(pid)} value, not a tuple " \
                 "(torch's zip loader asserts a tuple)"
         items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items and items[0] == "storage":
+            self.storage_id_shape(items)
         if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):
             t = items[1].res.path
             numel = items[4] if isinstance(items[4], int) and not isinstance(items[4], bool) else None
@@ -4815,6 +4848,29 @@ class _Walker:
         if items is not None and len(items) == 4 and items[0] == "module":
             self.container_source(items[1:])
         self.push(_persistent_value(pid))
+
+    def storage_id_shape(self, items: list[object]) -> None:
+        """Record the shape of a ('storage', ...) persistent id (:attr:`PickleReport.storage_ids`):
+        torch's ``persistent_load`` unpacks it (5 items in the zip layout, 6 in the legacy one) and
+        reads ``storage_type.dtype`` (red team 119pk-3)."""
+        st = items[1] if len(items) > 1 else None
+        if len(items) < 2:
+            shape = (len(items), "none", "")
+        elif isinstance(st, Global) and type(st) is not BoundAttributeGlobal:
+            shape = (len(items), "global", st.res.path)
+        else:
+            t = _exact_type(st)
+            # a plain value, a container or an OrderedDict/Counter has no dtype; a Parameter has one
+            shape = (len(items), "type", t) if t is not None and t != "Parameter" else \
+                (len(items), "unknown", describe(st)[:100])
+        seen = self.storage_shapes
+        if shape in seen:
+            return
+        if len(seen) >= MAX_STORAGE_ID_SHAPES:
+            self.rep.storage_ids_complete = False
+            return
+        seen.add(shape)
+        self.rep.storage_ids.append(shape)
 
     def container_source(self, rest: list[object]) -> None:
         """torch's legacy ``persistent_load`` runs ``_check_container_source(container, source_file,
@@ -6477,16 +6533,19 @@ def looks_like_pickle_start(head: bytes) -> bool:
 
 
 def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: bool = False,
-                check_trailing: bool = False, limits: Limits | None = None) -> PickleReport:
+                check_trailing: bool = False, limits: Limits | None = None, torch_wo: bool = False) -> PickleReport:
     """Walk one pickle from the current position of ``stream`` up to its STOP.
 
     ``size`` is the absolute offset where the data ends (None: unknown). ``joblib`` enables
     joblib's inline arrays after ``NumpyArrayWrapper`` (only for files joblib wrote).
     ``check_trailing`` (with a known ``size``) flags bytes after STOP that hold another pickle.
+    ``torch_wo``: read as torch's weights_only unpickler reads, which takes any PROTO byte (pickle
+    raises above :data:`HIGHEST_PROTOCOL`): only for that claim, never for a verdict (119pk-5).
     Never raises for bad input: every problem is a finding on the report.
     """
     shared = _Shared(limits or Limits(), policy())
     walker = _Walker(stream, size, shared, depth, joblib)
+    walker.torch_wo = torch_wo
     start = walker.src.pos
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:

@@ -33,7 +33,7 @@ import hashlib
 import importlib.util
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -50,6 +50,11 @@ class WeightsOnlyTable:
     globals: frozenset[str]
     opcodes: frozenset[str]
     blocked_modules: frozenset[str]
+    # the allowlisted globals that work as a persistent id's storage type: path -> (element size in
+    # the zip layout, in the legacy layout; None: that layout raises). Any other allowlisted global
+    # has no dtype there: torch.load raises on it in either mode (red team 119pk-3)
+    storage_types: dict[str, tuple[int | None, int | None]] = field(default_factory=dict, compare=False,
+                                                                     hash=False)
 
 
 def _data() -> dict[str, object]:
@@ -62,11 +67,21 @@ def _strs(value: object) -> frozenset[str]:
     return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
 
 
+def _storage_types(value: object) -> dict[str, tuple[int | None, int | None]]:
+    out: dict[str, tuple[int | None, int | None]] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, list) and len(v) == 2 and all(x is None or type(x) is int for x in v):
+                out[str(k)] = (v[0], v[1])
+    return out
+
+
 def table_from_data() -> WeightsOnlyTable:
     d = _data()
     allowed = _strs(d.get("source_globals")) | _strs(d.get("computed_globals"))
     return WeightsOnlyTable(str(d.get("torch_version")), f"mlbom/data/torch-weights-only.json ({d.get('source')})",
-                            allowed, _strs(d.get("opcodes")), _strs(d.get("blocked_modules")))
+                            allowed, _strs(d.get("opcodes")), _strs(d.get("blocked_modules")),
+                            _storage_types(d.get("storage_types")))
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -152,7 +167,8 @@ def table_from_torch(torch_dir: Path) -> WeightsOnlyTable:
     version = m.group(1) if m else "unknown"
     computed = _strs(_data().get("computed_globals"))
     return WeightsOnlyTable(version, f"{path} (torch {version}; dtypes and storage/tensor classes from mlbom's table)",
-                            facts.globals | computed, facts.opcodes, facts.blocked_modules)
+                            facts.globals | computed, facts.opcodes, facts.blocked_modules,
+                            _storage_types(_data().get("storage_types")))
 
 
 def load_table(torch_dir: Path | None = None) -> WeightsOnlyTable:
@@ -172,11 +188,53 @@ def _load_table(d: Path | None) -> WeightsOnlyTable:
     return table_from_data()
 
 
-def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = None) -> tuple[bool, str | None]:
+LAYOUTS = {"zip": 5, "legacy": 6}  # the items of a ('storage', ...) persistent id each persistent_load unpacks
+
+
+def storage_ids_check(report: PickleReport, layout: str,
+                      table: WeightsOnlyTable | None = None) -> tuple[str | None, str | None]:
+    """(why torch.load raises on a ('storage', ...) persistent id, in either mode; why mlbom cannot
+    tell whether it does), for the checkpoint layout its pickle is read in (red team 119pk-3).
+
+    torch 2.13's ``persistent_load`` (torch/serialization.py): the zip layout (``_load``) unpacks
+    ``storage_type, key, location, numel = saved_id[1:]`` and reads ``torch.uint8 if storage_type
+    is torch.UntypedStorage else storage_type.dtype``; the legacy one (``_legacy_load``) unpacks
+    ``storage_type, root_key, location, numel, view_metadata`` and reads ``storage_type.dtype``
+    (``UntypedStorage`` has none: a legacy ``torch.save`` of a uint16 or float8 tensor never
+    loads). Both unpicklers resolve an allowlisted global to the same object, so a storage type
+    that is an allowlisted global without a dtype, or a plain value, fails in either mode; a
+    global off the allowlist is refused by weights_only at its GLOBAL (its reading without
+    weights_only is not judged here); a value whose type the walk cannot tell is unknown."""
+    t = table or load_table()
+    want = LAYOUTS[layout]
+    unknown: str | None = None
+    for n, kind, what in report.storage_ids:
+        if n != want:
+            return (f"a ('storage', ...) persistent id of {n} items: torch's {layout} loader unpacks {want} "
+                    "(ValueError)"), None
+        if kind == "global":
+            sizes = t.storage_types.get(what)
+            if sizes is not None and sizes[0 if layout == "zip" else 1] is not None:
+                continue
+            if sizes is not None or what in t.globals:
+                return f"a persistent id whose storage type is {what}, which has no dtype there (AttributeError)", None
+        elif kind == "type":
+            return f"a persistent id whose storage type is a {what} value, which has no dtype (AttributeError)", None
+        elif kind == "unknown":
+            unknown = unknown or f"a persistent id whose storage type is {what}, whose dtype mlbom cannot tell"
+    if not report.storage_ids_complete:
+        unknown = unknown or "more shapes of persistent ids than mlbom records"
+    return None, unknown
+
+
+def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = None,
+                       layout: str | None = None) -> tuple[bool, str | None]:
     """(accepted, the first global or opcode torch's weights_only unpickler refuses).
     Raises ValueError where the walk cannot decide it: it stopped at one of mlbom's own
     bounds (not where the loader raises), or it kept only the first ``MAX_EVENTS`` GLOBALs
-    (a refused one may come after them): the claim is then unknown, never ``true``."""
+    (a refused one may come after them): the claim is then unknown, never ``true``.
+    ``layout`` ("zip" or "legacy"): the checkpoint layout whose ``persistent_load`` reads the
+    pickle's storage ids (:func:`storage_ids_check`); None: they are not checked."""
     t = table or load_table()
     if report.error is not None and not report.stop_proven:
         raise ValueError(f"the walk stopped before the end ({report.error})")
@@ -197,8 +255,15 @@ def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = No
             return False, f"{mod}.{attr}"
     if report.wo_refused is not None:
         return False, report.wo_refused
+    storage_unknown = None
+    if layout is not None:
+        refused, storage_unknown = storage_ids_check(report, layout, t)
+        if refused is not None:
+            return False, refused
     if report.wo_unknown is not None:
         raise ValueError(f"torch's run-time type check cannot be decided: {report.wo_unknown}")
+    if storage_unknown is not None:
+        raise ValueError(f"torch's persistent_load cannot be decided: {storage_unknown}")
     return True, None
 
 
