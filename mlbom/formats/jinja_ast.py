@@ -406,6 +406,7 @@ def _cost(value: Any) -> int:
 
 
 _ITEM_COST = 64
+_APPLY_COST = 256  # fold budget charged per application of a fold (one combination of operand values)
 MAX_FOLD_VALUE_COST = 1 << 18  # per folded value: 4,096 elements, or 256 KiB of characters
 
 
@@ -842,11 +843,11 @@ class _Judge:
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
             parts = [self._need(item) for item in node.items]
-            return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
+            return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in self._combos(*parts)]
         if isinstance(node, nodes.Concat):
             parts = [self._need(n) for n in node.nodes]
             joined: list[str] = []
-            for c in _product(*parts):
+            for c in self._combos(*parts):
                 _size_ok(sum(_str_bound(p) for p in c))  # x ~ x ~ … ~ x: sized before it is built (117sb-3)
                 joined.append("".join(str(p) for p in c))
             return joined
@@ -864,7 +865,7 @@ class _Judge:
             return out
         if isinstance(node, (nodes.Add, nodes.Mul, nodes.Mod)):
             out = []
-            for a, b in _product(self._need(node.left), self._need(node.right)):
+            for a, b in self._combos(self._need(node.left), self._need(node.right)):
                 out.append(self._binop(node, a, b))
             return out
         if isinstance(node, nodes.Getitem):
@@ -873,7 +874,7 @@ class _Judge:
                 starts = self._need(node.arg.start) if node.arg.start else [None]
                 stops = self._need(node.arg.stop) if node.arg.stop else [None]
                 steps = self._need(node.arg.step) if node.arg.step else [None]
-                for obj, a, b, c in _product(self._need(node.node), starts, stops, steps):
+                for obj, a, b, c in self._combos(self._need(node.node), starts, stops, steps):
                     if not isinstance(obj, (str, list, tuple)) or c == 0:
                         raise _Unknown
                     try:
@@ -887,7 +888,7 @@ class _Judge:
                 # an index known only at render time: not just any element — one out of range is
                 # Undefined, which |default replaces and ~ joins as '' ('x'[n]|default('_'): 102sb-4)
                 raise _Unknown
-            for obj, idx in _product(objs, idxs):
+            for obj, idx in self._combos(objs, idxs):
                 try:
                     out.append(obj[idx] if isinstance(obj, (str, list, tuple)) and isinstance(idx, int) else _raise_unknown())
                 except IndexError:
@@ -900,7 +901,7 @@ class _Judge:
             n_args = len(args_sets)
             sets = [self._need(node.node), *args_sets, *(v for _k, v in kw_nodes)]
             prices = _prices(sets)
-            for combo in _product(*sets):
+            for combo in self._combos(*sets):
                 self._charge_operands(prices, combo)
                 kwargs = {k: v for (k, _vs), v in zip(kw_nodes, combo[1 + n_args:], strict=True)}
                 out.append(_filter_value(node.name, combo[0], list(combo[1:1 + n_args]), kwargs))
@@ -910,11 +911,23 @@ class _Judge:
             sets = [self._need(node.node.node), *(self._need(a) for a in node.args)]
             prices = _prices(sets)
             out = []
-            for c in _product(*sets):
+            for c in self._combos(*sets):
                 self._charge_operands(prices, c)
                 out.append(_call_str_method(c[0], node.node.attr, list(c[1:])))
             return out
         raise _Unknown
+
+    def _combos(self, *sets: _Values) -> Iterator[tuple[Any, ...]]:
+        """:func:`_product`, each combination charged :data:`_APPLY_COST` to the fold budget as it is
+        made: every application of a fold (a filter, a method, ``+``, a slice…) costs some
+        microseconds of Python whatever the size of its values (red team 120s-1: 64 values through
+        chains of ``|e`` — each application charged a few units — took 5–10 s on 50 KB). Past the
+        budget: unknown, reported (``template.fold-budget``)."""
+        for c in _product(*sets):
+            self.work -= _APPLY_COST
+            if self.work <= 0:
+                raise _BudgetSpent
+            yield c
 
     def _charge_operands(self, prices: dict[int, int], combo: tuple[Any, ...]) -> None:
         """Charge one filter or method application its operands' cost (:func:`_walk_cost`) BEFORE it runs:
