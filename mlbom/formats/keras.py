@@ -24,8 +24,9 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
 - every rule judges the name Keras resolves — ``f"{module}.{class_name}"`` (api_export), the last
   dotted part of ``class_name``/``registered_name`` for the code-loading layers — never the fields
   apart; a dotted ``class_name`` under Keras is **suspicious** at least (red team 16b-1/16b-2);
-  a string ``vocabulary``/``merges``/``proto`` (lookup layers, keras_hub tokenizers) is a file
-  read outside the archive: **unsafe**;
+  a string ``vocabulary``/``merges``/``proto``/``special_tokens``/``language_tokens`` (lookup
+  layers, keras_hub tokenizers: ``FILE_KEY_SOURCES``) is a file read outside the archive: **unsafe**
+  (red team 120k-1);
 - keras_hub/keras_cv/keras_nlp names are judged by namespace the same way (modeling namespaces
   safe, I/O ones — presets, converters, datasets, vllm — **unsafe**, others **suspicious**);
 - ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
@@ -101,10 +102,28 @@ CODE_LOADING_CLASSES = {
     "TFSMLayer": "loads an external TensorFlow SavedModel (its graph can run arbitrary ops)",
     "TorchModuleWrapper": "unpickles a torch module (torch.load) when loaded",
 }
-# Config keys that Keras' lookup layers and keras_hub/keras_nlp tokenizers open as a file path when
-# the value is a string (index_lookup.set_vocabulary; BytePairTokenizer, WordPieceTokenizer,
-# SentencePieceTokenizer).
-FILE_KEYS = ("vocabulary", "merges", "proto")
+# Config keys a constructor opens as a file path when the value is a string, on load, safe_mode or
+# not (red team 120k-1), with where each is opened. Read from keras 3.15.1 and keras_hub 0.32 (every
+# ``open(``/``tf.io.gfile``/``json.load``/``isinstance(x, str)`` path branch under ``keras/src/layers``
+# and ``keras_hub/src`` outside tests, converters and preset/vllm I/O, whose paths come from
+# arguments, not configs; ``load_assets(dir_path)`` reads the archive's own assets). A real save never
+# writes a string there (assets travel in the archive, Whisper's dicts inline), so any string is a read
+# of a file outside the archive, whatever class carries it (a subclass inherits the read).
+FILE_KEY_SOURCES: dict[str, tuple[str, ...]] = {
+    "vocabulary": (
+        "keras layers/preprocessing/index_lookup.py set_vocabulary (StringLookup, IntegerLookup, "
+        "TextVectorization): tf.io.gfile (refused under safe_mode only)",
+        "keras_hub tokenizers/byte_pair_tokenizer.py set_vocabulary_and_merges: open + json.load",
+        "keras_hub tokenizers/word_piece_tokenizer.py set_vocabulary: open",
+        "keras_hub models/parseq/parseq_tokenizer.py set_vocabulary: open",
+        "keras_hub models/whisper/whisper_tokenizer.py set_vocabulary_and_merges: _load_dict (open + json.load)",
+    ),
+    "merges": ("keras_hub tokenizers/byte_pair_tokenizer.py set_vocabulary_and_merges: open",),
+    "proto": ("keras_hub tokenizers/sentence_piece_tokenizer.py set_proto: open(proto, 'rb')",),
+    "special_tokens": ("keras_hub models/whisper/whisper_tokenizer.py __init__: _load_dict (open + json.load)",),
+    "language_tokens": ("keras_hub models/whisper/whisper_tokenizer.py __init__: _load_dict (open + json.load)",),
+}
+FILE_KEYS = tuple(FILE_KEY_SOURCES)
 # Modules whose functions run code or reach the system.
 DANGEROUS_MODULES = frozenset({
     "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pty", "pickle", "marshal",
@@ -338,9 +357,10 @@ class KerasJudge:
         """Config keys a class's constructor opens as a file path when given a string: Keras' lookup
         layers (``index_lookup.set_vocabulary``: any ``str`` vocabulary is a file, read with
         ``tf.io.gfile``), keras_hub/keras_nlp tokenizers (``BytePairTokenizer`` ``vocabulary``/
-        ``merges``, ``WordPieceTokenizer`` ``vocabulary``, ``SentencePieceTokenizer`` ``proto``; their
-        saved configs carry none of these — the assets sit in the archive). A string there reads a
-        file outside the archive on load, whatever the class is spelled."""
+        ``merges``, ``WordPieceTokenizer`` ``vocabulary``, ``SentencePieceTokenizer`` ``proto``,
+        ``WhisperTokenizer`` ``special_tokens``/``language_tokens``: :data:`FILE_KEY_SOURCES`; their
+        saved configs carry none of these as strings — the assets sit in the archive). A string
+        there reads a file outside the archive on load, whatever the class is spelled."""
         for key in FILE_KEYS:
             value = config.get(key)
             if isinstance(value, str):

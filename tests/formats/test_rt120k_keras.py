@@ -1,0 +1,101 @@
+"""Red team 120k: the Keras config judge, second round.
+
+- -1: keras_hub ``WhisperTokenizer`` opens ``special_tokens``/``language_tokens`` as a file when the
+  value is a string (``_load_dict``), on load, safe_mode or not: every config key a Keras/keras_hub
+  constructor opens as a path is now listed with its source (``FILE_KEY_SOURCES``);
+- -4: a legacy ``.h5`` layer whose ``class_name`` is a plain name that is none of Keras' own classes is
+  resolved among the registered/custom objects (and called with the config when it has no
+  ``from_config``): a custom object, as the same document in a ``.keras`` is;
+- -2: Keras 3 looks a class's ``registered_name``, and a function's name, up in the registry before the
+  module, with or without a ``>``: judged unless it names the Keras object the module holds;
+- -3: a registry key is any ``package>name`` Keras accepts (``my-org>fn``, ``My Lib>fn``), not only
+  identifier characters.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlbom.formats import keras as keras_mod
+from mlbom.formats.keras import judge_config, parse_keras_config
+from mlbom.scanner import scan_file
+from tests.conftest import FIXTURES
+from tests.helpers import keras_archive
+
+KERAS = FIXTURES / "keras"
+
+
+def _verdict(effects: dict[str, str]) -> str:
+    vals = set(effects.values())
+    return next((v for v in ("unsafe", "error", "suspicious") if v in vals), "safe")
+
+
+def _judge(doc: object, loader: str | None = "keras3") -> tuple[str, set[str]]:
+    f = judge_config(doc, "config.json", loader=loader)
+    return _verdict(dict(f.effects)), {i for i, _, _ in f.findings}
+
+
+def _dense(**config: object) -> dict[str, object]:
+    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+            "config": {"name": "d", "units": 2, **config}}
+
+
+def _model(*layers: dict[str, object], compile_config: object = None) -> dict[str, object]:
+    doc: dict[str, object] = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                              "config": {"name": "s", "layers": [
+                                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                                   "config": {"batch_shape": [None, 4], "name": "in"}}, *layers]}}
+    if compile_config is not None:
+        doc["compile_config"] = compile_config
+    return doc
+
+
+def _scan_archive(tmp_path: Path, cfg: object) -> str:
+    p = tmp_path / "m.keras"
+    p.write_bytes(keras_archive(cfg))
+    return scan_file(p).verdict
+
+
+# ---- 120k-1: every config key a constructor opens as a file -------------------------------------
+
+def _whisper(**config: object) -> dict[str, object]:
+    return {"module": "keras_hub.models", "class_name": "WhisperTokenizer",
+            "registered_name": "keras_hub>WhisperTokenizer",
+            "config": {"name": "whisper_tokenizer", "trainable": True, "dtype": "int32",
+                       "vocabulary": None, "merges": None, **config}}
+
+
+@pytest.mark.parametrize("key", ["special_tokens", "language_tokens"])
+def test_1_whisper_token_dict_path_is_a_file_read(key: str, tmp_path: Path) -> None:
+    cfg = {"special_tokens": {"<|endoftext|>": 50257}, key: "/etc/hostname"}
+    verdict, ids = _judge(_whisper(**cfg))
+    assert verdict == "unsafe" and "keras.file-read" in ids, ids
+    assert _scan_archive(tmp_path, _whisper(**cfg)) == "unsafe"
+
+
+@pytest.mark.parametrize("key", ["vocabulary", "merges", "proto", "special_tokens", "language_tokens"])
+def test_1_every_file_key_is_judged_under_any_spelling(key: str) -> None:
+    obj = {"module": "my_lib.tok", "class_name": "MyWhisper", "registered_name": "my_lib>MyWhisper",
+           "config": {"name": "t", key: "//host/share/x.json"}}
+    verdict, ids = _judge(obj)
+    assert verdict == "unsafe" and "keras.file-read" in ids, ids
+
+
+def test_1_every_file_key_has_its_source_listed() -> None:
+    assert set(keras_mod.FILE_KEYS) == set(keras_mod.FILE_KEY_SOURCES)
+    assert {"special_tokens", "language_tokens"} <= set(keras_mod.FILE_KEYS)
+    assert all(keras_mod.FILE_KEY_SOURCES[k] for k in keras_mod.FILE_KEYS)
+
+
+def test_1_fp_whisper_as_saved_is_safe() -> None:
+    """keras_hub's get_config writes both as dicts (WordPiece writes special_tokens as a list)."""
+    doc = _whisper(special_tokens={"<|startoftranscript|>": 50258, "<|endoftext|>": 50257},
+                   language_tokens={"<|en|>": 50259})
+    assert _judge(doc)[0] == "safe"
+    wp = {"module": "keras_hub.tokenizers", "class_name": "WordPieceTokenizer",
+          "registered_name": "keras_hub>WordPieceTokenizer",
+          "config": {"name": "t", "vocabulary": None, "special_tokens": ["[CLS]", "[SEP]"]}}
+    assert _judge(wp)[0] == "safe"
