@@ -49,6 +49,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mlbom.formats.keras_names import KERAS_EXPORTS, LEGACY_BUILTIN_CLASSES
 from mlbom.formats.weights import Facts, FormatError
 from mlbom.model import Severity, Verdict
 
@@ -327,6 +328,21 @@ class KerasJudge:
             self.add("keras.custom-object", "high",
                      f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
                      "suspicious")
+        elif not self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL \
+                and ">" not in cls and cls not in LEGACY_BUILTIN_CLASSES:
+            # red team 120k-4: Keras' legacy loader (every .h5 model_config/training_config, tf.keras 2
+            # JSON) resolves a plain class_name with get_registered_object(name, custom_objects,
+            # module_objects) — the registry, load_model's custom_objects, keras.src.layers.__dict__ —
+            # and CALLS what it finds with the config as keyword arguments when it has no from_config
+            # (legacy/saving/serialization.py). A name that is none of Keras' own classes (a tf.keras
+            # custom layer, a registered function, layers.__dict__'s deserialize/Input/add…) is a
+            # custom object, as the same document read by Keras 3 is (a ``package>name`` class name:
+            # _registry_key above)
+            self._custom(cls[:120])
+            self.add("keras.custom-object", "high",
+                     f"{path}: class {cls[:120]!r} is none of Keras' own classes: the legacy loader finds it among "
+                     "the registered or custom objects (loading it needs the author's Python code) and calls it "
+                     "with the config when it is a function", "suspicious")
 
     def _registry_key(self, path: _Path | str, key: str, what: str) -> None:
         """A ``package>Name`` key of Keras' registry of custom objects: whatever a package imported at

@@ -99,3 +99,65 @@ def test_1_fp_whisper_as_saved_is_safe() -> None:
           "registered_name": "keras_hub>WordPieceTokenizer",
           "config": {"name": "t", "vocabulary": None, "special_tokens": ["[CLS]", "[SEP]"]}}
     assert _judge(wp)[0] == "safe"
+
+
+# ---- 120k-4: a plain custom class_name in a legacy (.h5) config ----------------------------------
+
+def _legacy_seq(*layers: dict[str, object]) -> dict[str, object]:
+    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "name": "in"}},
+        *layers]}}
+
+
+def test_4_legacy_h5_plain_custom_class_is_suspicious() -> None:
+    """Made with h5py (tests/fixtures/keras/make_rt120k.py): was SAFE with no finding."""
+    r = scan_file(KERAS / "malicious" / "rt120k-4-plain-class.h5")
+    assert r.verdict == "suspicious", r.findings
+    assert any(f.id == "keras.custom-object" and "my_custom_fn" in f.message for f in r.findings)
+
+
+@pytest.mark.parametrize("name", ["my_custom_fn", "MyCustomLayer", "deserialize", "Input", "concatenate",
+                                  "keras_export", "serialization_lib", "my.module.Layer"])
+def test_4_legacy_name_outside_keras_classes_is_a_custom_object(name: str) -> None:
+    doc = _legacy_seq({"class_name": name, "config": {"name": "x", "units": 2}})
+    verdict, ids = _judge(doc, loader="legacy")
+    assert verdict == "suspicious" and "keras.custom-object" in ids, ids
+
+
+def test_4_legacy_nested_object_outside_keras_classes_is_a_custom_object() -> None:
+    init = {"class_name": "my_initializer", "config": {"path": "/tmp/x"}}
+    doc = _legacy_seq({"class_name": "Dense", "config": {"name": "d", "units": 2, "kernel_initializer": init}})
+    assert _judge(doc, loader="legacy") == ("suspicious", {"keras.custom-object"})
+
+
+def test_4_same_document_in_both_loaders_is_judged_alike() -> None:
+    doc = _legacy_seq({"class_name": "MyLayer", "config": {"name": "x"}})
+    assert _judge(doc, loader="legacy")[0] == _judge(doc, loader="keras3")[0] == "suspicious"
+    assert _judge(doc, loader=None)[0] == "suspicious"  # a loose tf.keras JSON
+
+
+@pytest.mark.parametrize("name", ["Dense", "Conv2D", "LSTM", "Bidirectional", "Functional", "Model", "Sequential",
+                                  "GlorotUniform", "VarianceScaling", "L1L2", "MaxNorm", "Adam", "AdamW",
+                                  "ExponentialDecay", "MeanMetricWrapper", "AUC", "CategoricalCrossentropy",
+                                  "Policy", "DTypePolicy", "TFOpLambda", "DenseFeatures", "TextVectorization"])
+def test_4_fp_keras_and_tf_keras_classes_stay_safe(name: str) -> None:
+    cfg: dict[str, object] = {"name": "x"}
+    if name == "TFOpLambda":
+        cfg["function"] = "math.add"
+    doc = _legacy_seq({"class_name": name, "config": cfg})
+    assert _judge(doc, loader="legacy") == ("safe", set())
+
+
+def test_4_builtin_class_list_is_generated_from_keras() -> None:
+    assert {"Dense", "InputLayer", "Functional", "Sequential", "GlorotUniform", "Adam"} \
+        <= keras_mod.LEGACY_BUILTIN_CLASSES
+    # keras.src.layers.__dict__'s functions are called with the config: never trusted as classes
+    assert not {"deserialize", "serialize", "Input", "add", "concatenate", "keras_export"} \
+        & keras_mod.LEGACY_BUILTIN_CLASSES
+
+
+@pytest.mark.parametrize("name", ["rt120k-legacy-zoo.h5", "rt119fmt-seq.h5", "functional-legacy.h5",
+                                  "sequential-legacy.h5"])
+def test_4_fp_real_legacy_saves_stay_safe(name: str) -> None:
+    r = scan_file(KERAS / "benign" / name)
+    assert r.verdict == "safe", r.findings
