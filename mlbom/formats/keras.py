@@ -320,6 +320,8 @@ class KerasJudge:
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
         elif isinstance(cls, str) and (module is not None or registered is not None):
+            if self.keras3 and isinstance(module, str) and "registered_name" not in obj:
+                registered = cls  # Keras 3: config.get("registered_name", class_name), looked up first (120k-2)
             self._class(path, cls, module, registered)
         elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
             # Keras 3 writes a module for everything it can resolve itself; without one the class
@@ -351,7 +353,9 @@ class KerasJudge:
         anything else is a custom object or a registered function, which the legacy loader calls with
         the config (keras_hub's ``compute_word_piece_vocabulary`` writes a file, ``upload_preset``
         uploads a folder)."""
-        package, _, name = key.partition(">")
+        package, sep, name = key.partition(">")
+        if not sep:  # a plain key (120k-2: registered names and function names are looked up as given)
+            package, name = "", key
         final = name.rsplit(".", 1)[-1]
         if _io_name(final):
             if self._saturated("keras.non-modeling-api", "unsafe"):
@@ -427,6 +431,16 @@ class KerasJudge:
                 # function, whatever package registered it
                 self._registry_suffix(path, name)
             return  # a name of Keras' own activations/losses/metrics/initializers/…: resolved there
+        ns = keras_namespace(mod)
+        if name and "." not in name and ns in KERAS_EXPORTS and mod.split(".", 1)[0] not in HUB_PACKAGES \
+                and name not in KERAS_EXPORTS[ns]:
+            # red team 120k-2: Keras 3's _retrieve_class_or_fn looks a function's name up among the
+            # registered/custom objects (plain keys too: ``get_custom_objects()[k] = fn``,
+            # custom_object_scope, load_model(custom_objects=…)) before its module; a name that is
+            # none of the module's exports (keras 3.15.1 and its tf.keras aliases: keras_names) is
+            # found only there
+            self._registry_key(path, name, f"function name (under {mod[:80]!r}, which exports no such function)")
+            return
         self._module(path, mod, name, registered, "function")
 
     def _registry_suffix(self, path: _Path | str, name: str) -> None:
@@ -471,6 +485,20 @@ class KerasJudge:
             # whatever module and class_name say (keras_hub registers every exported function under
             # ``keras_hub>name``); a key outside Keras' packages is a custom object (below)
             self._registry_key(path, reg, "registered name")
+        plain_other = bool(reg) and ">" not in reg and reg not in (name, name.rsplit(".", 1)[-1])
+        if reg and ">" not in reg and kind == "class" and in_keras and (plain_other or (
+                top not in HUB_PACKAGES and reg.rsplit(".", 1)[-1] not in LEGACY_BUILTIN_CLASSES)):
+            # red team 120k-2: Keras 3 looks the registered name up in the registry before the module
+            # with or without a ``>`` (plain keys: ``get_custom_objects()[k] = …``, custom_object_scope,
+            # load_model(custom_objects=…)); Keras writes None there for its own classes, so a plain
+            # name beside a Keras module is judged unless it is the Keras class named beside it
+            self._registry_key(path, reg, "registered name")
+        if plain_other and kind == "class" and in_keras:
+            self._custom(reg[:120])
+            self.add("keras.registered-mismatch", "high", f"{path}: registered name {reg[:120]!r} is not {name[:120]!r}, "
+                     "the class named beside it: Keras looks it up among the registered and custom objects before "
+                     "the module (with or without a '>') and builds or returns what it finds", "suspicious")
+            return
         if ">" in reg and reg_final != name.rsplit(".", 1)[-1]:
             # Keras builds the registered object, found before module/class_name: a registered name
             # that is not the class's own is another object than the one named (red team 95sb/97sc)

@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from mlbom.formats import keras as keras_mod
-from mlbom.formats.keras import judge_config, parse_keras_config
+from mlbom.formats.keras import judge_config
 from mlbom.scanner import scan_file
 from tests.conftest import FIXTURES
 from tests.helpers import keras_archive
@@ -161,3 +160,73 @@ def test_4_builtin_class_list_is_generated_from_keras() -> None:
 def test_4_fp_real_legacy_saves_stay_safe(name: str) -> None:
     r = scan_file(KERAS / "benign" / name)
     assert r.verdict == "safe", r.findings
+
+
+# ---- 120k-2: a plain registered_name / function name is looked up in the registry first -----------
+
+def _glorot(registered: object) -> dict[str, object]:
+    return {"module": "keras.initializers", "class_name": "GlorotUniform", "registered_name": registered,
+            "config": {}}
+
+
+def test_2_plain_registered_name_beside_a_keras_class_is_judged(tmp_path: Path) -> None:
+    doc = _model(_dense(kernel_initializer=_glorot("my_custom_loss")))
+    verdict, ids = _judge(doc)
+    assert verdict == "suspicious" and "keras.registered-mismatch" in ids, ids
+    assert _scan_archive(tmp_path, doc) == "suspicious"
+
+
+def test_2_plain_registered_name_on_a_layer_is_judged() -> None:
+    layer = {"module": "keras.layers", "class_name": "Dense", "registered_name": "my_custom_loss",
+             "config": {"name": "d", "units": 2}}
+    assert _judge(_model(layer))[0] == "suspicious"
+
+
+def test_2_plain_registered_io_name_is_unsafe() -> None:
+    verdict, ids = _judge(_model(_dense(kernel_initializer=_glorot("upload_preset"))))
+    assert verdict == "unsafe" and "keras.non-modeling-api" in ids, ids
+
+
+@pytest.mark.parametrize("module", ["keras.activations", "keras.losses", "keras.src.activations.activations",
+                                    "keras.initializers", "keras.ops"])
+def test_2_function_name_none_of_the_module_exports_is_judged(module: str) -> None:
+    act = {"module": module, "class_name": "function", "config": "my_custom_fn", "registered_name": "my_custom_fn"}
+    verdict, ids = _judge(_model(_dense(activation=act)))
+    assert verdict == "suspicious" and "keras.registered-function" in ids, ids
+    act["config"] = act["registered_name"] = "download_weights"
+    assert _judge(_model(_dense(activation=act)))[0] == "unsafe"
+
+
+def test_2_class_name_equal_to_registered_name_outside_keras_classes_is_judged() -> None:
+    init = {"module": "keras.initializers", "class_name": "my_custom_init", "registered_name": "my_custom_init",
+            "config": {}}
+    assert _judge(_model(_dense(kernel_initializer=init)))[0] == "suspicious"
+    # no registered_name key: Keras 3 defaults it to class_name and looks that up first
+    del init["registered_name"]
+    assert _judge(_model(_dense(kernel_initializer=init)))[0] == "suspicious"
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("keras.activations", "relu"), ("keras.activations", "gelu"), ("keras.losses", "mean_squared_error"),
+    ("keras.metrics", "mae"), ("keras.losses", "mse"), ("keras.ops", "add"), ("keras.src.ops.numpy", "matmul"),
+])
+def test_2_fp_exported_functions_stay_safe(module: str, name: str) -> None:
+    act = {"module": module, "class_name": "function", "config": name, "registered_name": name}
+    assert _judge(_model(_dense(activation=act))) == ("safe", set())
+
+
+def test_2_fp_keras_classes_as_saved_stay_safe() -> None:
+    # Keras 3 writes registered_name None for its own classes; the class's own name is harmless too
+    for reg in (None, "GlorotUniform"):
+        assert _judge(_model(_dense(kernel_initializer=_glorot(reg)))) == ("safe", set())
+    op = {"module": "keras.src.ops.numpy", "class_name": "Add", "config": {"name": "add"}}
+    assert _judge(_model(op)) == ("safe", set())
+    hub = {"module": "keras_hub.src.models.bert.bert_backbone", "class_name": "BertBackbone",
+           "registered_name": "keras_hub>BertBackbone", "config": {"name": "b"}}
+    assert _judge(hub) == ("safe", set())
+
+
+def test_2_function_export_lists_are_generated_from_keras() -> None:
+    assert {"relu", "gelu", "softmax"} <= keras_mod.KERAS_EXPORTS["activations"]
+    assert set(keras_mod.KERAS_EXPORTS) <= keras_mod.KERAS_FUNCTION_NAMESPACES
+
