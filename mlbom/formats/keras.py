@@ -202,7 +202,11 @@ _KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__b
                              "__lambda__", "__typespec__", "function"})
 # a registry key (``package>name``) and the final names of registered functions that do I/O
 # (keras_hub: upload_preset, compute_word_piece_vocabulary, compute_sentence_piece_proto …)
-_REGISTRY_KEY = re.compile(r"^[A-Za-z_][\w.]*>[A-Za-z_][\w.]*$")
+# Keras accepts any package and name (``register_keras_serializable`` builds ``f"{package}>{name}"``
+# unchecked: ``my-org>fn``, ``My Lib>fn``, red team 120k-3): one ``>`` with a non-blank side on each
+# hand. Not a key: a string with ``<`` (special tokens ``<s>``, ``</s>``, ``<|endoftext|>``), an einsum
+# equation's ``->`` (EinsumDense ``ab,bc->ac``), ``=>``, prose with a spaced `` > `` or a line break.
+_REGISTRY_KEY = re.compile(r"^[^<>\n]*[^<>\s=-]>[^<>\s][^<>\n]*$")
 _IO_FUNCTION_PREFIXES = ("upload", "download", "load_", "save_", "from_preset", "compute_", "export", "write", "read_",
                          "set_", "enable_", "disable_")
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")

@@ -230,3 +230,25 @@ def test_2_function_export_lists_are_generated_from_keras() -> None:
     assert {"relu", "gelu", "softmax"} <= keras_mod.KERAS_EXPORTS["activations"]
     assert set(keras_mod.KERAS_EXPORTS) <= keras_mod.KERAS_FUNCTION_NAMESPACES
 
+
+# ---- 120k-3: any registry key Keras accepts ------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "verdict"), [("my-org>upload_preset", "unsafe"), ("My Lib>probe_fn", "suspicious"),
+                                              ("my-org>probe-fn", "suspicious"), ("pkg 2.0>fn", "suspicious")])
+def test_3_registry_key_of_any_characters_is_judged(key: str, verdict: str, tmp_path: Path) -> None:
+    doc = _model(_dense(kernel_initializer=key), compile_config={"loss": key, "metrics": [key]})
+    got, ids = _judge(doc)
+    assert got == verdict, ids
+    assert _scan_archive(tmp_path, doc) == verdict
+
+
+@pytest.mark.parametrize("value", ["ab,bc->ac", "...ab,bc->...ac", "<s>", "</s>", "<|endoftext|>", "<start_of_turn>",
+                                   "x > 0", "a => b", "line one>\nline two", ">", "a>", ">b"])
+def test_3_fp_strings_that_are_no_registry_key(value: str) -> None:
+    layer = {"module": "keras.layers", "class_name": "EinsumDense", "registered_name": None,
+             "config": {"name": "e", "equation": value, "output_shape": [4]}}
+    tok = {"module": "keras_hub.tokenizers", "class_name": "BytePairTokenizer",
+           "registered_name": "keras_hub>BytePairTokenizer",
+           "config": {"name": "t", "unsplittable_tokens": [value], "end_token": value}}
+    assert _judge(_model(layer)) == ("safe", set())
+    assert _judge(tok) == ("safe", set())
