@@ -39,7 +39,13 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   ``builtins`` function name that is none of Keras' built-ins (suffix match) — and is judged by its
   final name: I/O **unsafe**, a CamelCase class of Keras' packages safe, anything else
   **suspicious** (red team 119fmt-1/-3/-4). The rule set follows the container's loader (``.h5``:
-  legacy, ``.keras``: Keras 3), never the document (119fmt-2).
+  legacy, ``.keras``: Keras 3), never the document (119fmt-2);
+- a registry key is any ``package>name`` Keras accepts (``my-org>fn``, ``My Lib>fn``: 120k-3), and
+  Keras 3 looks a plain ``registered_name`` or function name (no ``>``) up in the registry before the
+  module too: beside a Keras module it is judged unless it names the Keras object the module holds
+  (``keras_names.KERAS_EXPORTS``, ``LEGACY_BUILTIN_CLASSES``: 120k-2);
+- under the legacy rules a plain ``class_name`` that is none of Keras' own classes is a custom object
+  (the legacy loader finds it in the registry/custom objects and calls it with the config: 120k-4).
 """
 
 from __future__ import annotations
