@@ -215,6 +215,16 @@ _KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__b
 _REGISTRY_KEY = re.compile(r"^[^<>\n]*[^<>\s=-]>[^<>\s][^<>\n]*$")
 _IO_FUNCTION_PREFIXES = ("upload", "download", "load_", "save_", "from_preset", "compute_", "export", "write", "read_",
                          "set_", "enable_", "disable_")
+# Layer config keys whose string value Keras resolves with ``activations/initializers/regularizers/
+# constraints.get(s)`` (Keras 3: ``deserialize({"class_name": s})``, registered name looked up first;
+# legacy: the registry, then the module's objects), and the names each finds in Keras itself: the
+# namespace's exports (keras_names, keras 3.15.1 with tf.keras aliases) but ``get``/``serialize``/
+# ``deserialize``, plus the Keras 1/2 initializer aliases. Any other string there is a registry
+# lookup (red team 120k-2/-4: ``"activation": "my_custom_fn"``).
+_STRING_OBJECT_NAMES: dict[str, frozenset[str]] = {
+    ns: KERAS_EXPORTS[ns] - {"get", "serialize", "deserialize"} for ns in
+    ("activations", "initializers", "regularizers", "constraints")}
+_STRING_OBJECT_NAMES["initializers"] |= {"zero", "one", "uniform", "normal"}
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -326,6 +336,8 @@ class KerasJudge:
             if is_object and (key in ("module", "registered_name") or (key == "config" and cls == "function")):
                 continue
             self._registry_key(_Path(path, f".{str(key)[:40]}"), value, "value")
+        if isinstance(config, dict) and isinstance(cls, str) and cls not in _KERAS3_SPECIAL:
+            self._string_objects(path, config)
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
@@ -355,6 +367,28 @@ class KerasJudge:
                      f"{path}: class {cls[:120]!r} is none of Keras' own classes: the legacy loader finds it among "
                      "the registered or custom objects (loading it needs the author's Python code) and calls it "
                      "with the config when it is a function", "suspicious")
+
+    def _string_objects(self, path: _Path | str, config: dict[str, object]) -> None:
+        """A layer's activation/initializer/regularizer/constraint given as a plain string that is none of
+        Keras' own names: Keras resolves it among the registered and custom objects (plain keys too) and
+        calls it during load (an initializer in ``build``); ``package>name`` strings are judged by the
+        registry-key rule of every string value."""
+        for key, value in config.items():
+            if not isinstance(value, str) or not value or ">" in value or not isinstance(key, str):
+                continue
+            if key in ("activation", "recurrent_activation"):
+                ns = "activations"
+            elif key.endswith("_initializer"):
+                ns = "initializers"
+            elif key.endswith("_regularizer"):
+                ns = "regularizers"
+            elif key.endswith("_constraint"):
+                ns = "constraints"
+            else:
+                continue
+            if value not in _STRING_OBJECT_NAMES[ns]:
+                self._registry_key(_Path(path, f".{key[:40]}"), value,
+                                   f"{key[:40]} (none of keras.{ns}' names, so found only among the custom objects)")
 
     def _registry_key(self, path: _Path | str, key: str, what: str) -> None:
         """A ``package>Name`` key of Keras' registry of custom objects: whatever a package imported at

@@ -252,3 +252,40 @@ def test_3_fp_strings_that_are_no_registry_key(value: str) -> None:
            "config": {"name": "t", "unsplittable_tokens": [value], "end_token": value}}
     assert _judge(_model(layer)) == ("safe", set())
     assert _judge(tok) == ("safe", set())
+
+
+# ---- 120k-2/-4: a plain string activation/initializer/regularizer/constraint ----------------------
+
+@pytest.mark.parametrize("loader", ["legacy", "keras3"])
+@pytest.mark.parametrize(("key", "value"), [("activation", "my_custom_fn"), ("kernel_initializer", "my_init"),
+                                            ("recurrent_activation", "my_custom_fn"),
+                                            ("bias_regularizer", "my_reg"), ("kernel_constraint", "my_constraint")])
+def test_plain_string_object_outside_keras_names_is_judged(loader: str, key: str, value: str) -> None:
+    layer = {"class_name": "Dense", "config": {"name": "d", "units": 2, key: value}}
+    doc = _legacy_seq(layer) if loader == "legacy" else _model({"module": "keras.layers", **layer})
+    verdict, ids = _judge(doc, loader=loader)
+    assert verdict == "suspicious" and "keras.registered-function" in ids, ids
+
+
+def test_plain_string_io_name_is_unsafe() -> None:
+    doc = _legacy_seq({"class_name": "Dense", "config": {"name": "d", "activation": "download_weights"}})
+    assert _judge(doc, loader="legacy")[0] == "unsafe"
+
+
+def test_repro_4_activation_string_is_judged() -> None:
+    doc = _legacy_seq({"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "my_custom_fn"}})
+    f = judge_config(doc, "model_config", loader="legacy")
+    assert any("activation" in m and "my_custom_fn" in m for _, _, m in f.findings), f.findings
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("activation", "relu"), ("activation", "linear"), ("activation", "softmax"), ("recurrent_activation", "sigmoid"),
+    ("kernel_initializer", "glorot_uniform"), ("kernel_initializer", "GlorotUniform"), ("bias_initializer", "zeros"),
+    ("embeddings_initializer", "uniform"), ("recurrent_initializer", "orthogonal"), ("kernel_regularizer", "l2"),
+    ("kernel_constraint", "max_norm"), ("intermediate_activation", "quick_gelu"),
+    ("hidden_activation", "gelu_approximate"),
+])
+def test_fp_keras_string_objects_stay_safe(key: str, value: str) -> None:
+    doc = _legacy_seq({"class_name": "Dense", "config": {"name": "d", key: value}})
+    assert _judge(doc, loader="legacy") == ("safe", set())
+    assert _judge(_model(_dense(**{key: value}))) == ("safe", set())
