@@ -24,8 +24,9 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
 - every rule judges the name Keras resolves — ``f"{module}.{class_name}"`` (api_export), the last
   dotted part of ``class_name``/``registered_name`` for the code-loading layers — never the fields
   apart; a dotted ``class_name`` under Keras is **suspicious** at least (red team 16b-1/16b-2);
-  a string ``vocabulary``/``merges``/``proto`` (lookup layers, keras_hub tokenizers) is a file
-  read outside the archive: **unsafe**;
+  a string ``vocabulary``/``merges``/``proto``/``special_tokens``/``language_tokens`` (lookup
+  layers, keras_hub tokenizers: ``FILE_KEY_SOURCES``) is a file read outside the archive: **unsafe**
+  (red team 120k-1);
 - keras_hub/keras_cv/keras_nlp names are judged by namespace the same way (modeling namespaces
   safe, I/O ones — presets, converters, datasets, vllm — **unsafe**, others **suspicious**);
 - ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
@@ -38,7 +39,13 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   ``builtins`` function name that is none of Keras' built-ins (suffix match) — and is judged by its
   final name: I/O **unsafe**, a CamelCase class of Keras' packages safe, anything else
   **suspicious** (red team 119fmt-1/-3/-4). The rule set follows the container's loader (``.h5``:
-  legacy, ``.keras``: Keras 3), never the document (119fmt-2).
+  legacy, ``.keras``: Keras 3), never the document (119fmt-2);
+- a registry key is any ``package>name`` Keras accepts (``my-org>fn``, ``My Lib>fn``: 120k-3), and
+  Keras 3 looks a plain ``registered_name`` or function name (no ``>``) up in the registry before the
+  module too: beside a Keras module it is judged unless it names the Keras object the module holds
+  (``keras_names.KERAS_EXPORTS``, ``LEGACY_BUILTIN_CLASSES``: 120k-2);
+- under the legacy rules a plain ``class_name`` that is none of Keras' own classes is a custom object
+  (the legacy loader finds it in the registry/custom objects and calls it with the config: 120k-4).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mlbom.formats.keras_names import KERAS_EXPORTS, LEGACY_BUILTIN_CLASSES
 from mlbom.formats.weights import Facts, FormatError
 from mlbom.model import Severity, Verdict
 
@@ -101,10 +109,28 @@ CODE_LOADING_CLASSES = {
     "TFSMLayer": "loads an external TensorFlow SavedModel (its graph can run arbitrary ops)",
     "TorchModuleWrapper": "unpickles a torch module (torch.load) when loaded",
 }
-# Config keys that Keras' lookup layers and keras_hub/keras_nlp tokenizers open as a file path when
-# the value is a string (index_lookup.set_vocabulary; BytePairTokenizer, WordPieceTokenizer,
-# SentencePieceTokenizer).
-FILE_KEYS = ("vocabulary", "merges", "proto")
+# Config keys a constructor opens as a file path when the value is a string, on load, safe_mode or
+# not (red team 120k-1), with where each is opened. Read from keras 3.15.1 and keras_hub 0.32 (every
+# ``open(``/``tf.io.gfile``/``json.load``/``isinstance(x, str)`` path branch under ``keras/src/layers``
+# and ``keras_hub/src`` outside tests, converters and preset/vllm I/O, whose paths come from
+# arguments, not configs; ``load_assets(dir_path)`` reads the archive's own assets). A real save never
+# writes a string there (assets travel in the archive, Whisper's dicts inline), so any string is a read
+# of a file outside the archive, whatever class carries it (a subclass inherits the read).
+FILE_KEY_SOURCES: dict[str, tuple[str, ...]] = {
+    "vocabulary": (
+        "keras layers/preprocessing/index_lookup.py set_vocabulary (StringLookup, IntegerLookup, "
+        "TextVectorization): tf.io.gfile (refused under safe_mode only)",
+        "keras_hub tokenizers/byte_pair_tokenizer.py set_vocabulary_and_merges: open + json.load",
+        "keras_hub tokenizers/word_piece_tokenizer.py set_vocabulary: open",
+        "keras_hub models/parseq/parseq_tokenizer.py set_vocabulary: open",
+        "keras_hub models/whisper/whisper_tokenizer.py set_vocabulary_and_merges: _load_dict (open + json.load)",
+    ),
+    "merges": ("keras_hub tokenizers/byte_pair_tokenizer.py set_vocabulary_and_merges: open",),
+    "proto": ("keras_hub tokenizers/sentence_piece_tokenizer.py set_proto: open(proto, 'rb')",),
+    "special_tokens": ("keras_hub models/whisper/whisper_tokenizer.py __init__: _load_dict (open + json.load)",),
+    "language_tokens": ("keras_hub models/whisper/whisper_tokenizer.py __init__: _load_dict (open + json.load)",),
+}
+FILE_KEYS = tuple(FILE_KEY_SOURCES)
 # Modules whose functions run code or reach the system.
 DANGEROUS_MODULES = frozenset({
     "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pty", "pickle", "marshal",
@@ -182,9 +208,23 @@ _KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__b
                              "__lambda__", "__typespec__", "function"})
 # a registry key (``package>name``) and the final names of registered functions that do I/O
 # (keras_hub: upload_preset, compute_word_piece_vocabulary, compute_sentence_piece_proto …)
-_REGISTRY_KEY = re.compile(r"^[A-Za-z_][\w.]*>[A-Za-z_][\w.]*$")
+# Keras accepts any package and name (``register_keras_serializable`` builds ``f"{package}>{name}"``
+# unchecked: ``my-org>fn``, ``My Lib>fn``, red team 120k-3): one ``>`` with a non-blank side on each
+# hand. Not a key: a string with ``<`` (special tokens ``<s>``, ``</s>``, ``<|endoftext|>``), an einsum
+# equation's ``->`` (EinsumDense ``ab,bc->ac``), ``=>``, prose with a spaced `` > `` or a line break.
+_REGISTRY_KEY = re.compile(r"^[^<>\n]*[^<>\s=-]>[^<>\s][^<>\n]*$")
 _IO_FUNCTION_PREFIXES = ("upload", "download", "load_", "save_", "from_preset", "compute_", "export", "write", "read_",
                          "set_", "enable_", "disable_")
+# Layer config keys whose string value Keras resolves with ``activations/initializers/regularizers/
+# constraints.get(s)`` (Keras 3: ``deserialize({"class_name": s})``, registered name looked up first;
+# legacy: the registry, then the module's objects), and the names each finds in Keras itself: the
+# namespace's exports (keras_names, keras 3.15.1 with tf.keras aliases) but ``get``/``serialize``/
+# ``deserialize``, plus the Keras 1/2 initializer aliases. Any other string there is a registry
+# lookup (red team 120k-2/-4: ``"activation": "my_custom_fn"``).
+_STRING_OBJECT_NAMES: dict[str, frozenset[str]] = {
+    ns: KERAS_EXPORTS[ns] - {"get", "serialize", "deserialize"} for ns in
+    ("activations", "initializers", "regularizers", "constraints")}
+_STRING_OBJECT_NAMES["initializers"] |= {"zero", "one", "uniform", "normal"}
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -296,10 +336,14 @@ class KerasJudge:
             if is_object and (key in ("module", "registered_name") or (key == "config" and cls == "function")):
                 continue
             self._registry_key(_Path(path, f".{str(key)[:40]}"), value, "value")
+        if isinstance(config, dict) and isinstance(cls, str) and cls not in _KERAS3_SPECIAL:
+            self._string_objects(path, config)
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
         elif isinstance(cls, str) and (module is not None or registered is not None):
+            if self.keras3 and isinstance(module, str) and "registered_name" not in obj:
+                registered = cls  # Keras 3: config.get("registered_name", class_name), looked up first (120k-2)
             self._class(path, cls, module, registered)
         elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
             # Keras 3 writes a module for everything it can resolve itself; without one the class
@@ -308,6 +352,43 @@ class KerasJudge:
             self.add("keras.custom-object", "high",
                      f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
                      "suspicious")
+        elif not self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL \
+                and ">" not in cls and cls not in LEGACY_BUILTIN_CLASSES:
+            # red team 120k-4: Keras' legacy loader (every .h5 model_config/training_config, tf.keras 2
+            # JSON) resolves a plain class_name with get_registered_object(name, custom_objects,
+            # module_objects) — the registry, load_model's custom_objects, keras.src.layers.__dict__ —
+            # and CALLS what it finds with the config as keyword arguments when it has no from_config
+            # (legacy/saving/serialization.py). A name that is none of Keras' own classes (a tf.keras
+            # custom layer, a registered function, layers.__dict__'s deserialize/Input/add…) is a
+            # custom object, as the same document read by Keras 3 is (a ``package>name`` class name:
+            # _registry_key above)
+            self._custom(cls[:120])
+            self.add("keras.custom-object", "high",
+                     f"{path}: class {cls[:120]!r} is none of Keras' own classes: the legacy loader finds it among "
+                     "the registered or custom objects (loading it needs the author's Python code) and calls it "
+                     "with the config when it is a function", "suspicious")
+
+    def _string_objects(self, path: _Path | str, config: dict[str, object]) -> None:
+        """A layer's activation/initializer/regularizer/constraint given as a plain string that is none of
+        Keras' own names: Keras resolves it among the registered and custom objects (plain keys too) and
+        calls it during load (an initializer in ``build``); ``package>name`` strings are judged by the
+        registry-key rule of every string value."""
+        for key, value in config.items():
+            if not isinstance(value, str) or not value or ">" in value or not isinstance(key, str):
+                continue
+            if key in ("activation", "recurrent_activation"):
+                ns = "activations"
+            elif key.endswith("_initializer"):
+                ns = "initializers"
+            elif key.endswith("_regularizer"):
+                ns = "regularizers"
+            elif key.endswith("_constraint"):
+                ns = "constraints"
+            else:
+                continue
+            if value not in _STRING_OBJECT_NAMES[ns]:
+                self._registry_key(_Path(path, f".{key[:40]}"), value,
+                                   f"{key[:40]} (none of keras.{ns}' names, so found only among the custom objects)")
 
     def _registry_key(self, path: _Path | str, key: str, what: str) -> None:
         """A ``package>Name`` key of Keras' registry of custom objects: whatever a package imported at
@@ -316,7 +397,9 @@ class KerasJudge:
         anything else is a custom object or a registered function, which the legacy loader calls with
         the config (keras_hub's ``compute_word_piece_vocabulary`` writes a file, ``upload_preset``
         uploads a folder)."""
-        package, _, name = key.partition(">")
+        package, sep, name = key.partition(">")
+        if not sep:  # a plain key (120k-2: registered names and function names are looked up as given)
+            package, name = "", key
         final = name.rsplit(".", 1)[-1]
         if _io_name(final):
             if self._saturated("keras.non-modeling-api", "unsafe"):
@@ -338,9 +421,10 @@ class KerasJudge:
         """Config keys a class's constructor opens as a file path when given a string: Keras' lookup
         layers (``index_lookup.set_vocabulary``: any ``str`` vocabulary is a file, read with
         ``tf.io.gfile``), keras_hub/keras_nlp tokenizers (``BytePairTokenizer`` ``vocabulary``/
-        ``merges``, ``WordPieceTokenizer`` ``vocabulary``, ``SentencePieceTokenizer`` ``proto``; their
-        saved configs carry none of these — the assets sit in the archive). A string there reads a
-        file outside the archive on load, whatever the class is spelled."""
+        ``merges``, ``WordPieceTokenizer`` ``vocabulary``, ``SentencePieceTokenizer`` ``proto``,
+        ``WhisperTokenizer`` ``special_tokens``/``language_tokens``: :data:`FILE_KEY_SOURCES`; their
+        saved configs carry none of these as strings — the assets sit in the archive). A string
+        there reads a file outside the archive on load, whatever the class is spelled."""
         for key in FILE_KEYS:
             value = config.get(key)
             if isinstance(value, str):
@@ -391,6 +475,16 @@ class KerasJudge:
                 # function, whatever package registered it
                 self._registry_suffix(path, name)
             return  # a name of Keras' own activations/losses/metrics/initializers/…: resolved there
+        ns = keras_namespace(mod)
+        if name and "." not in name and ns in KERAS_EXPORTS and mod.split(".", 1)[0] not in HUB_PACKAGES \
+                and name not in KERAS_EXPORTS[ns]:
+            # red team 120k-2: Keras 3's _retrieve_class_or_fn looks a function's name up among the
+            # registered/custom objects (plain keys too: ``get_custom_objects()[k] = fn``,
+            # custom_object_scope, load_model(custom_objects=…)) before its module; a name that is
+            # none of the module's exports (keras 3.15.1 and its tf.keras aliases: keras_names) is
+            # found only there
+            self._registry_key(path, name, f"function name (under {mod[:80]!r}, which exports no such function)")
+            return
         self._module(path, mod, name, registered, "function")
 
     def _registry_suffix(self, path: _Path | str, name: str) -> None:
@@ -435,6 +529,20 @@ class KerasJudge:
             # whatever module and class_name say (keras_hub registers every exported function under
             # ``keras_hub>name``); a key outside Keras' packages is a custom object (below)
             self._registry_key(path, reg, "registered name")
+        plain_other = bool(reg) and ">" not in reg and reg not in (name, name.rsplit(".", 1)[-1])
+        if reg and ">" not in reg and kind == "class" and in_keras and (plain_other or (
+                top not in HUB_PACKAGES and reg.rsplit(".", 1)[-1] not in LEGACY_BUILTIN_CLASSES)):
+            # red team 120k-2: Keras 3 looks the registered name up in the registry before the module
+            # with or without a ``>`` (plain keys: ``get_custom_objects()[k] = …``, custom_object_scope,
+            # load_model(custom_objects=…)); Keras writes None there for its own classes, so a plain
+            # name beside a Keras module is judged unless it is the Keras class named beside it
+            self._registry_key(path, reg, "registered name")
+        if plain_other and kind == "class" and in_keras:
+            self._custom(reg[:120])
+            self.add("keras.registered-mismatch", "high", f"{path}: registered name {reg[:120]!r} is not {name[:120]!r}, "
+                     "the class named beside it: Keras looks it up among the registered and custom objects before "
+                     "the module (with or without a '>') and builds or returns what it finds", "suspicious")
+            return
         if ">" in reg and reg_final != name.rsplit(".", 1)[-1]:
             # Keras builds the registered object, found before module/class_name: a registered name
             # that is not the class's own is another object than the one named (red team 95sb/97sc)

@@ -188,7 +188,10 @@ def test_2_loader_fixes_the_rule_set() -> None:
     # a .keras archive is read by Keras 3's deserializer even when its config.json names no module:
     # a module-less class there resolves only among registered custom objects
     bare = {"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Scale", "config": {}}]}}
-    assert _verdict(dict(judge_config(bare, "x").effects)) == "safe"  # loose JSON: either loader
+    # loose JSON: either loader; since red team 120k-4 the legacy rules judge a plain class that is none
+    # of Keras' own too (the legacy loader resolves it among the registered/custom objects)
+    assert _verdict(dict(judge_config(bare, "x").effects)) == "suspicious"
+    assert _verdict(dict(judge_config(bare, "x", loader="legacy").effects)) == "suspicious"
     assert _verdict(dict(judge_config(bare, "x", loader="keras3").effects)) == "suspicious"
     with pytest.raises(ValueError):
         judge_config(bare, "x", loader="keras4")
