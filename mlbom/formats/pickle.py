@@ -1828,6 +1828,13 @@ _INT_DTYPES = frozenset({f"torch.{t}" for t in ("uint8", "int8", "int16", "int32
 # torch._utils' rebuild functions: (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]])
 _TENSOR_REBUILDS = frozenset({"torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
                               "torch._utils._rebuild_tensor_v3"})
+# torch/_utils.py: the positional arguments each rebuild takes (least, most), and where its
+# requires_grad and metadata sit (None: it has none) — red team 121wo-3
+_REBUILD_SHAPE: dict[str, tuple[int, int, int | None, int | None]] = {
+    "torch._utils._rebuild_tensor": (4, 4, None, None),
+    "torch._utils._rebuild_tensor_v2": (6, 7, 4, 6),
+    "torch._utils._rebuild_tensor_v3": (7, 8, 4, 7),
+}
 # the opcodes that import a name or call something (the loader's first chance to run code)
 _CODE_OPS = frozenset(ord(c) for c in "ci\x93o\x82\x83\x84R\x81\x92b")
 _PARAMETER_REBUILDS = frozenset({"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"})
@@ -5491,20 +5498,31 @@ class _Walker:
                 self.rep.load_refused = f"{path}(<an integer tensor>, requires_grad=True): torch refuses " \
                     "requires_grad on an integer tensor"
             return
+        least, most, grad_at, meta_at = _REBUILD_SHAPE[path]
+        if not least <= len(items) <= most or (grad_at is not None and not isinstance(items[grad_at], bool)) \
+                or (meta_at is not None and len(items) > meta_at and items[meta_at] is not NONE
+                    and not isinstance(items[meta_at], Dct)):
+            self._unmodelled_rebuild(path, args)  # (a TypeError, requires_grad=7, metadata=1: torch raises)
         storage = items[0]
         grad = len(items) > 4 and items[4] is True and path != "torch._utils._rebuild_tensor"
         if grad and _rebuild_kind(path, items) == "int":
             self.rep.load_refused = f"{path} of an integer tensor with requires_grad=True: torch refuses " \
                 "requires_grad on an integer tensor"
             return
-        if not isinstance(storage, Storage) or storage.numel is None or len(items) < 4:
+        if len(items) < 4 or storage is NONE or isinstance(storage, (int, float, str, bytes, Seq, Dct)):
+            self._unmodelled_rebuild(path, args)  # (no storage at all: an int, a tuple…)
             return
+        if not isinstance(storage, Storage) or storage.numel is None:
+            return  # (a legacy id's storage: its size is not read from the id)
         offset, size, stride = items[1], _plain_ints(items[2]), _plain_ints(items[3])
         if isinstance(offset, int) and not isinstance(offset, bool) and offset < 0:
             self.rep.load_refused = f"{path}: storage offset {offset} (torch: invalid storage offset)"
             return
         if not (isinstance(offset, int) and not isinstance(offset, bool)) or size is None \
-                or stride is None or len(size) != len(stride) or 0 in size:
+                or stride is None or len(size) != len(stride):
+            self._unmodelled_rebuild(path, args)
+            return
+        if 0 in size:
             return  # an empty view (a size 0) needs no element and skips torch's size checks
         # red team 15a-2: torch multiplies the sizes and (size-1)*stride as unsigned 64-bit numbers,
         # so a negative size ("numel: integer multiplication overflow") or a negative stride of a
@@ -5518,6 +5536,13 @@ class _Walker:
             self.rep.load_refused = f"{path}: a tensor of size {tuple(size)}, stride {tuple(stride)} and offset " \
                 f"{offset} reaches element {last} of a storage of {storage.numel} (set_ cannot resize a storage " \
                 "read from the archive)"
+
+    def _unmodelled_rebuild(self, path: str, args: object) -> None:
+        """A tensor rebuild whose arguments are not the shape torch.save writes (a storage, an int
+        offset, int sizes and strides of one length): whether torch accepts them is not modelled, so
+        no weights-only claim is made (red team 121wo-3: an int storage, 4 arguments, size None…)."""
+        self.rep.wo_unknown = self.rep.wo_unknown or f"{path} of {describe(args)[:80]}: arguments whose outcome " \
+            "in torch mlbom cannot tell"
 
     def wo_callable(self, op: str, func: object) -> None:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
@@ -5568,10 +5593,16 @@ class _Walker:
             if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
                     and len(rep.storage_keys) < MAX_STORAGE_KEYS:
                 rep.storage_keys.append(items[2])
-                rep.storage_nbytes[items[2]] = _storage_nbytes(items[1], items[4])
+                nbytes = rep.storage_nbytes[items[2]] = _storage_nbytes(items[1], items[4])
+                if nbytes is None:  # (red team 121wo-2: a float, None, bool or huge numel: torch raises or differs)
+                    rep.wo_unknown = rep.wo_unknown or f"a storage of {describe(items[4])} elements of " \
+                        f"{describe(items[1])}, whose record size mlbom cannot compute"
                 self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False
+                if len(items) == 5 and not isinstance(items[2], str):  # (121wo-1: torch formats the key into
+                    rep.wo_unknown = rep.wo_unknown or f"a storage key {describe(items[2])} that is no text, " \
+                        "whose record mlbom does not look up"  # data/<key>; mlbom checks text keys only)
             return
         rep.storage_keys_complete = False
         if rep.wo_refused is not None:
