@@ -119,6 +119,9 @@ class EnvironmentCollector(BaseCollector):
                          "openssl, cudnn, the CUDA runtime), so they are not inventoried"))
             yield Unreadable(path=shown, collector="environment",
                              reason="conda environment: its conda packages (conda-meta) are not inventoried")
+        for file, why in interp.unread:
+            yield Unreadable(path=ctx.rel(file), collector="environment",
+                             reason=f"{why}: the environment's settings in it are not known")
         if interp.sites and not any(s.is_dir() for s in interp.sites):
             yield Unreadable(path=rel(root), collector="environment",
                              reason="none of the site-packages folders the interpreter names exists ("

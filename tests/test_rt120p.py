@@ -1,0 +1,120 @@
+"""Red team 120p: leaks and omissions left after fix119ps (pyvenv.cfg and .pth linked out of the
+project, Croissant JSON-LD forms, an OSV folder that cannot be listed, many includes, a conda
+dependency conda refuses).
+
+Each test fails on the code before the fix (checked against ``git archive`` of the base)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import mlbom
+from tests.conftest import assert_valid
+
+SECRET = "FAKE-TOKEN-ghp_120p_SECRET"
+
+
+def _doc(bom: mlbom.Bom) -> str:
+    text = mlbom.dumps(bom).decode()
+    assert_valid(text.encode())
+    return text
+
+
+def _ids(bom: mlbom.Bom) -> list[str]:
+    return sorted(f.id for f in bom.findings)
+
+
+# --- 120p-1: a pyvenv.cfg linked out of the environment is not read ------------------------------
+
+
+def _venv(proj: Path, cfg: Path | str | None) -> Path:
+    venv = proj / ".venv"
+    site = venv / "lib" / "python3.11" / "site-packages"
+    d = site / "good-1.0.dist-info"
+    d.mkdir(parents=True)
+    (d / "METADATA").write_text("Metadata-Version: 2.1\nName: good\nVersion: 1.0\n")
+    (d / "RECORD").write_text("")
+    (d / "INSTALLER").write_text("pip\n")
+    if cfg is None:
+        (venv / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.4\n")
+    else:
+        (venv / "pyvenv.cfg").symlink_to(cfg)
+    return venv
+
+
+def test_1_pyvenv_cfg_linked_outside_is_not_read(tmp_path: Path) -> None:
+    out = tmp_path / "home"
+    out.mkdir()
+    (out / "credentials.ini").write_text(f"[default]\nversion = {SECRET}\nprompt = {SECRET}2\nhome = {SECRET}3\n")
+    proj = tmp_path / "proj"
+    _venv(proj, out / "credentials.ini")
+    bom = mlbom.generate(proj, reproducible=True)
+    text = _doc(bom)
+    assert SECRET not in text
+    assert not bom.is_complete
+    (u,) = [u for u in bom.unreadable if u.path.endswith("pyvenv.cfg")]
+    assert "outside the environment folder" in u.reason
+    assert "good" in {c.name for c in bom.components if c.type == "library"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="no /proc")
+def test_1_pyvenv_cfg_linked_to_proc_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_CI_SECRET_120P", SECRET)
+    proj = tmp_path / "proj"
+    _venv(proj, "/proc/self/environ")
+    bom = mlbom.generate(proj, reproducible=True)
+    assert SECRET not in _doc(bom)
+    assert any("/proc" in u.reason for u in bom.unreadable if u.path.endswith("pyvenv.cfg"))
+
+
+def test_1_bin_cfg_linked_outside_is_recorded(tmp_path: Path) -> None:
+    """getpath reads ``bin/pyvenv.cfg`` when the prefix's is missing: the same rule there."""
+    out = tmp_path / "secret.cfg"
+    out.write_text(f"home = {SECRET}\nversion = {SECRET}\n")
+    venv = _venv(tmp_path / "proj", None)
+    (venv / "pyvenv.cfg").unlink()
+    (venv / "bin").mkdir()
+    (venv / "bin" / "pyvenv.cfg").symlink_to(out)
+    bom = mlbom.generate(env=venv, reproducible=True)
+    assert SECRET not in _doc(bom)
+    assert any(u.path.endswith("pyvenv.cfg") and "outside" in u.reason for u in bom.unreadable)
+
+
+def test_1_in_environment_cfg_still_read(tmp_path: Path) -> None:
+    """FP guard: a plain pyvenv.cfg, and one linked inside the environment, are read as before."""
+    venv = _venv(tmp_path / "proj", None)
+    bom = mlbom.generate(tmp_path / "proj", reproducible=True)
+    assert not any(u.path.endswith("pyvenv.cfg") for u in bom.unreadable)
+    (venv / "etc").mkdir()
+    (venv / "pyvenv.cfg").rename(venv / "etc" / "real.cfg")
+    (venv / "pyvenv.cfg").symlink_to("etc/real.cfg")
+    bom2 = mlbom.generate(tmp_path / "proj", reproducible=True)
+    assert not any(u.path.endswith("pyvenv.cfg") for u in bom2.unreadable)
+    assert _ids(bom) == _ids(bom2) and bom2.is_complete == bom.is_complete
+
+
+# --- 120p-2: --verify-record: a .pth linked out of its site folder is not quoted -----------------
+
+
+def test_2_pth_linked_outside_is_not_quoted(tmp_path: Path) -> None:
+    out = tmp_path / "deploy_settings.py"
+    out.write_text(f"import os; API_KEY = '{SECRET}'\n")
+    venv = _venv(tmp_path / "proj", None)
+    (venv / "lib" / "python3.11" / "site-packages" / "zz_settings.pth").symlink_to(out)
+    bom = mlbom.generate(tmp_path / "proj", verify_record=True, reproducible=True)
+    assert SECRET not in _doc(bom)
+    (f,) = [f for f in bom.findings if f.id == "python.pth-code" and "zz_settings.pth" in f.message]
+    assert f.severity == "high" and "outside its site-packages folder" in f.message
+    assert "may run code" in f.message
+
+
+def test_2_pth_in_site_still_quoted(tmp_path: Path) -> None:
+    """FP guard: a .pth in the site folder is quoted as before."""
+    venv = _venv(tmp_path / "proj", None)
+    (venv / "lib" / "python3.11" / "site-packages" / "hook.pth").write_text("import hook_module_120p\n")
+    bom = mlbom.generate(tmp_path / "proj", verify_record=True, reproducible=True)
+    assert any(f.id == "python.pth-code" and "hook_module_120p" in f.message for f in bom.findings)
