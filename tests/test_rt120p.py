@@ -118,3 +118,47 @@ def test_2_pth_in_site_still_quoted(tmp_path: Path) -> None:
     (venv / "lib" / "python3.11" / "site-packages" / "hook.pth").write_text("import hook_module_120p\n")
     bom = mlbom.generate(tmp_path / "proj", verify_record=True, reproducible=True)
     assert any(f.id == "python.pth-code" and "hook_module_120p" in f.message for f in bom.findings)
+
+
+# --- 120p-4: an OSV sub-folder that cannot be listed is noted, the audit incomplete -------------
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` cannot be listed (as for a folder of mode 000 when not root)."""
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.path.abspath(str(path)) == str(folder):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_4_osv_unlistable_folder_is_incomplete(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_rt119ps import _osv, _osv_audit
+
+    db = tmp_path / "db"
+    (db / "PyPI").mkdir(parents=True)
+    (db / "OTHER-1.json").write_text(_osv("OTHER-1", "numpy"))
+    (db / "PyPI" / "PYSEC-2099-1.json").write_text(_osv("PYSEC-2099-1", "requests"))
+    rc, err, text = _osv_audit(tmp_path, db, capsys, "--no-cache")
+    assert "PYSEC-2099-1" in text and "NOT WALKED" not in err, err  # listable: read
+    _unlistable(monkeypatch, db / "PyPI")
+    rc, err, text = _osv_audit(tmp_path, db, capsys, "--no-cache")
+    assert rc == 0
+    assert "NOT WALKED" in err and "the audit is incomplete" in err and "cannot be listed" in err, err
+    assert "vuln.db-incomplete" in text and "PyPI" in text
+
+
+def test_4_osv_unlistable_top_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_rt119ps import _osv, _osv_audit
+
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "OTHER-1.json").write_text(_osv("OTHER-1", "numpy"))
+    _unlistable(monkeypatch, db)
+    rc, err, _ = _osv_audit(tmp_path, db, capsys, "--no-cache")
+    assert rc == 2 and "cannot be listed" in err, err
