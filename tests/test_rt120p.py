@@ -162,3 +162,32 @@ def test_4_osv_unlistable_top_folder_is_an_error(tmp_path: Path, capsys: pytest.
     _unlistable(monkeypatch, db)
     rc, err, _ = _osv_audit(tmp_path, db, capsys, "--no-cache")
     assert rc == 2 and "cannot be listed" in err, err
+
+
+# --- 120p note: a conda dependency conda refuses is a finding, never a package named "-r" -------
+
+
+@pytest.mark.parametrize("spec", ["-r ../outside/s.txt", "-e .", "foo 1.0/2"])
+def test_6_conda_spec_conda_refuses(tmp_path: Path, spec: str) -> None:
+    (tmp_path / "environment.yml").write_text(f"name: x\ndependencies:\n  - numpy=1.26.4\n  - {spec}\n")
+    bom = mlbom.generate(tmp_path, reproducible=True)
+    names = {c.name for c in bom.components if c.type == "library"}
+    assert names == {"numpy"}, names
+    (f,) = [f for f in bom.findings if f.id == "lock.package-invalid"]
+    assert "conda accepts" in f.message
+    assert not bom.is_complete
+
+
+def test_6_corpus_conda_specs_accepted(corpus: Path) -> None:
+    """FP guard: every conda spec of the corpus's environment files is one conda accepts."""
+    from mlbom.formats.locks import conda_refuses, parse_conda_spec
+
+    files = sorted(p for p in (corpus / "requirements").rglob("environment.y*ml"))
+    assert files
+    import yaml
+
+    for f in files:
+        for dep in yaml.safe_load(f.read_text())["dependencies"]:
+            if isinstance(dep, str):
+                cs = parse_conda_spec(dep)
+                assert cs is not None and conda_refuses(cs) is None, (f, dep)
