@@ -191,3 +191,108 @@ def test_6_corpus_conda_specs_accepted(corpus: Path) -> None:
             if isinstance(dep, str):
                 cs = parse_conda_spec(dep)
                 assert cs is not None and conda_refuses(cs) is None, (f, dep)
+
+
+# --- 120p-3: Croissant FileObjects in other JSON-LD forms are read, or said ----------------------
+
+_ZERO = "0" * 64
+_CTX = {"@vocab": "https://schema.org/", "sc": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",
+        "dct": "http://purl.org/dc/terms/", "conformsTo": "dct:conformsTo"}
+_FO = {"@type": "cr:FileObject", "@id": "data.csv", "name": "data.csv", "contentUrl": "data.csv",
+       "encodingFormat": "text/csv", "sha256": _ZERO}
+
+
+def _ds(distribution: object, ctx: object = None, **extra: object) -> dict[str, object]:
+    return {"@context": _CTX if ctx is None else ctx, "@type": "sc:Dataset", "@id": "ds", "name": "demo",
+            "conformsTo": "http://mlcommons.org/croissant/1.0", "license": "MIT", "distribution": distribution, **extra}
+
+
+def _write(tmp_path: Path, doc: dict[str, object] | str) -> Path:
+    ds = tmp_path / "ds"
+    ds.mkdir(exist_ok=True)
+    (ds / "data.csv").write_text("a,b\n1,2\n")
+    (ds / "croissant.json").write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return ds
+
+
+def _state(bom: mlbom.Bom) -> str | None:
+    c = next(c for c in bom.components if c.name == "data.csv")
+    return next((p.value for p in c.properties if p.name == "mlbom:dataset:checksum"), None)
+
+
+_FORMS: dict[str, dict[str, object] | str] = {
+    "set": _ds({"@set": [_FO]}),
+    "alias": _ds([{("kind" if k == "@type" else k): v for k, v in _FO.items()}], ctx={**_CTX, "kind": "@type"}),
+    "type-term": _ds([{**_FO, "@type": "FO"}], ctx={**_CTX, "FO": "cr:FileObject"}),
+    "reference": _ds([{"@id": "data.csv"}], isBasedOn=_FO),
+    "embedded-context": _ds([{**{k: v for k, v in _FO.items() if k != "sha256"}, "@context": {"h": "sc:sha256"},
+                              "h": _ZERO}]),
+    "checksum-set": _ds([{**_FO, "sha256": {"@set": [_ZERO]}}]),
+    "context-late": {"description": "A long description. " * 300, **_ds([_FO])},
+    "escaped-key": json.dumps(_ds([_FO])).replace('"@context"', '"\\u0040context"', 1),
+    "graph": {"@context": _CTX, "@graph": [{k: v for k, v in _ds([{"@id": "data.csv"}]).items() if k != "@context"},
+                                           _FO]},
+    "context-array": _ds([_FO], ctx=["https://schema.org/", _CTX]),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_FORMS))
+def test_3_croissant_jsonld_forms_are_checked(tmp_path: Path, form: str) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _FORMS[form]), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), (form, _ids(bom))
+    assert _state(bom) == "mismatch"
+    assert "croissant.unmodelled" not in _ids(bom)
+
+
+def test_3_reference_to_a_node_not_in_the_document(tmp_path: Path) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _ds([{"@id": "elsewhere.csv"}])), reproducible=True)
+    (f,) = [f for f in bom.findings if f.id == "croissant.unmodelled"]
+    assert f.severity == "high" and "elsewhere.csv" in f.message
+    assert not bom.is_complete
+
+
+@pytest.mark.parametrize("doc", [
+    _ds([], hasPart=_FO),  # a FileObject outside the distribution
+    _ds([{"@id": "data.csv", "@reverse": {"distribution": {"@id": "ds"}}}], isBasedOn=_FO),
+    _ds([_FO], ctx={**_CTX, "distribution": {"@id": "sc:distribution", "@context": {"x": "sc:sha256"}}}),
+])
+def test_3_unread_forms_fail_closed(tmp_path: Path, doc: dict[str, object]) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, doc), reproducible=True)
+    assert "croissant.unmodelled" in _ids(bom), _ids(bom)
+    assert not bom.is_complete
+
+
+def test_3_unknown_remote_context_is_said_not_fetched(tmp_path: Path) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _ds([_FO], ctx=["https://example.org/ctx.jsonld", _CTX])),
+                         reproducible=True)
+    assert any(f.id == "croissant.context" and "example.org" in f.message for f in bom.findings)
+    assert "dataset.checksum-mismatch" in _ids(bom)
+
+
+def test_3_json_with_context_but_not_croissant_is_not_a_manifest(tmp_path: Path) -> None:
+    """FP guard: a metadata.json that is JSON-LD of something else is not read as Croissant."""
+    from mlbom.collectors.datasets import _is_croissant
+
+    f = tmp_path / "metadata.json"
+    f.write_text(json.dumps({"@context": "https://www.w3.org/ns/activitystreams", "type": "Note"}))
+    assert not _is_croissant(f)
+    f.write_text(json.dumps({"x": 1, "@context": {"cr": "http://mlcommons.org/croissant/"}}))
+    assert _is_croissant(f)
+
+
+def test_3_corpus_croissant_unchanged(corpus: Path) -> None:
+    """FP guard: no corpus Croissant file gains a croissant.unmodelled finding and each is still
+    recognised."""
+    from mlbom.collectors.datasets import _is_croissant
+    from mlbom.errors import InputError
+    from mlbom.formats.croissant import parse_croissant
+
+    files = sorted((corpus / "croissant").rglob("*.json"))
+    assert files
+    for f in files:
+        try:
+            c = parse_croissant(f)
+        except InputError:
+            continue
+        assert _is_croissant(f), f
+        assert not any(p[0] == "croissant.unmodelled" for p in c.problems), (f, c.problems)
