@@ -296,3 +296,34 @@ def test_3_corpus_croissant_unchanged(corpus: Path) -> None:
             continue
         assert _is_croissant(f), f
         assert not any(p[0] == "croissant.unmodelled" for p in c.problems), (f, c.problems)
+
+
+# --- 120p-5: distinct includes are bounded per pip run, the rest counted ---------------------------
+
+
+@pytest.mark.parametrize("target", ["m{i}.txt", "../o{i}.txt"])
+def test_5_many_distinct_includes_are_bounded_and_counted(tmp_path: Path, target: str) -> None:
+    from mlbom.collectors.requirements import MAX_INCLUDES
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    extra = 500
+    lines = [f"-r {target.format(i=i)}" for i in range(MAX_INCLUDES + extra)]
+    (proj / "requirements.txt").write_text("\n".join([*lines, "requests==2.31.0"]) + "\n")
+    bom = mlbom.generate(proj, reproducible=True)
+    per_line = [f for f in bom.findings if f.id in ("requirements.include-unreadable", "requirements.include-outside")]
+    assert len(per_line) == MAX_INCLUDES
+    (past,) = [f for f in bom.findings if f.id == "requirements.too-many-lines"]
+    assert f"{extra:,} include line(s) past the first {MAX_INCLUDES:,}" in past.message
+    assert not bom.is_complete
+    assert "requests" in {c.name for c in bom.components if c.type == "library"}
+
+
+def test_5_few_includes_unchanged(tmp_path: Path) -> None:
+    """FP guard: a file with a few includes reads them all, no bound finding."""
+    (tmp_path / "base.txt").write_text("numpy==1.26.4\n")
+    (tmp_path / "dev.txt").write_text("-r base.txt\npytest==8.0.0\n")
+    (tmp_path / "requirements.txt").write_text("-r dev.txt\n-c base.txt\nrequests==2.31.0\n")
+    bom = mlbom.generate(tmp_path, reproducible=True)
+    assert {"numpy", "pytest", "requests"} <= {c.name for c in bom.components if c.type == "library"}
+    assert "requirements.too-many-lines" not in _ids(bom)
