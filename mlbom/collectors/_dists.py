@@ -57,7 +57,7 @@ def outside_file(path: Path, roots: Sequence[Path], where: str) -> str | None:
     if len(parts) > 1 and parts[0] == os.sep and parts[1] in _PSEUDO_FILE_SYSTEMS:
         return f"symbolic link into /{parts[1]}, the system's files (not read)"
     here = os.path.join(real, "")
-    if not any(here.startswith(_real_folder(str(r))) for r in roots):
+    if not any(here.startswith(_real_folder(os.path.abspath(r))) for r in roots):  # (absolute: the cache outlives a chdir)
         return f"symbolic link to outside {where} (not read)"
     return None
 
