@@ -327,3 +327,12 @@ def test_5_few_includes_unchanged(tmp_path: Path) -> None:
     bom = mlbom.generate(tmp_path, reproducible=True)
     assert {"numpy", "pytest", "requests"} <= {c.name for c in bom.components if c.type == "library"}
     assert "requirements.too-many-lines" not in _ids(bom)
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "missing.cfg"])
+def test_1_pyvenv_cfg_not_a_regular_file_is_said(tmp_path: Path, target: str) -> None:
+    proj = tmp_path / "proj"
+    _venv(proj, target)
+    bom = mlbom.generate(proj, reproducible=True)
+    assert any(u.path.endswith("pyvenv.cfg") for u in bom.unreadable), [(u.path, u.reason) for u in bom.unreadable]
+    assert not bom.is_complete

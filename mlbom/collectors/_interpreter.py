@@ -209,6 +209,16 @@ def cfg_outside(cfg: Path, root: Path) -> str | None:
     return outside_file(cfg, [root], _CFG_WHERE)
 
 
+def _cfg_unread(cfg: Path, root: Path) -> str | None:
+    """Why the ``pyvenv.cfg`` ``cfg`` of ``root`` is not read, or None: linked out of the
+    environment (:func:`cfg_outside`), no regular file, a link to nothing, unreadable."""
+    try:
+        read_inside(cfg, _CFG_BYTES, [root], _CFG_WHERE, head=True)
+    except InputError as exc:
+        return exc.detail
+    return None
+
+
 def _cfg_settings(cfg: Path, root: Path) -> dict[str, str]:
     """``pyvenv.cfg`` keys as ``site.venv`` reads them: every line holding ``=`` splits at the
     first one; key stripped and lower-cased, value stripped; the last one wins. ``root``: the
@@ -1175,8 +1185,8 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     interpreter file named, when one was (22d-2, 22d-3): its folder's cfg and the file itself."""
     settings = _cfg_settings(cfg, target)
     exe_dir = Path(os.path.dirname(os.path.abspath(exe))) if exe is not None else None
-    unread = [(c, why) for c in dict.fromkeys([cfg, *(c for c in _cfg_places(target, exe_dir) if c.exists())])
-              if (why := cfg_outside(c, target)) is not None]
+    unread = [(c, why) for c in dict.fromkeys([cfg, *(c for c in _cfg_places(target, exe_dir) if os.path.lexists(c))])
+              if (why := _cfg_unread(c, target)) is not None]
     home, base, notes = _getpath_home(target, project, exe)
     getpath_cfg = _getpath_cfg(target, exe_dir) or cfg
     notes += _interpreter_findings(target, home, getpath_cfg, project, exe)
