@@ -209,7 +209,7 @@ def _ds(distribution: object, ctx: object = None, **extra: object) -> dict[str, 
 
 def _write(tmp_path: Path, doc: dict[str, object] | str) -> Path:
     ds = tmp_path / "ds"
-    ds.mkdir(exist_ok=True)
+    ds.mkdir(parents=True, exist_ok=True)
     (ds / "data.csv").write_text("a,b\n1,2\n")
     (ds / "croissant.json").write_text(doc if isinstance(doc, str) else json.dumps(doc))
     return ds
@@ -278,6 +278,8 @@ def test_3_json_with_context_but_not_croissant_is_not_a_manifest(tmp_path: Path)
     assert not _is_croissant(f)
     f.write_text(json.dumps({"x": 1, "@context": {"cr": "http://mlcommons.org/croissant/"}}))
     assert _is_croissant(f)
+    f.write_text(json.dumps([{"@context": _CTX, "@type": "sc:Dataset"}]))  # read, then refused with a finding
+    assert _is_croissant(f)
 
 
 def test_3_corpus_croissant_unchanged(corpus: Path) -> None:
@@ -336,3 +338,18 @@ def test_1_pyvenv_cfg_not_a_regular_file_is_said(tmp_path: Path, target: str) ->
     bom = mlbom.generate(proj, reproducible=True)
     assert any(u.path.endswith("pyvenv.cfg") for u in bom.unreadable), [(u.path, u.reason) for u in bom.unreadable]
     assert not bom.is_complete
+
+
+def test_3_nested_and_included_forms(tmp_path: Path) -> None:
+    """``@included`` nodes resolve a reference; a checksum under ``@nest`` (not read) fails
+    closed; a ``@json`` literal (Croissant's ``data``) holds no nodes."""
+    bom = mlbom.generate(datasets=_write(tmp_path / "a", _ds([{"@id": "data.csv"}], **{"@included": [_FO]})),
+                         reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom)
+    nest = {**{k: v for k, v in _FO.items() if k != "sha256"}, "checks": {"sha256": _ZERO}}
+    bom = mlbom.generate(datasets=_write(tmp_path / "b", _ds([nest], ctx={**_CTX, "checks": "@nest"})), reproducible=True)
+    assert "croissant.unmodelled" in _ids(bom) and not bom.is_complete
+    ctx = {**_CTX, "data": {"@id": "cr:data", "@type": "@json"}}
+    rs = {"@type": "cr:RecordSet", "name": "rs", "data": [{"rs/sha256": _ZERO, "contentUrl": "x", "sha256": _ZERO}]}
+    bom = mlbom.generate(datasets=_write(tmp_path / "c", _ds([_FO], ctx=ctx, recordSet=[rs])), reproducible=True)
+    assert "croissant.unmodelled" not in _ids(bom) and "dataset.checksum-mismatch" in _ids(bom)

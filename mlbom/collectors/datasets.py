@@ -106,6 +106,8 @@ def _is_croissant(path: Path) -> bool:
         except InputError:
             pass
         else:
+            if isinstance(doc, list):  # a top-level array of nodes: JSON-LD, which the reader refuses (said)
+                doc = next((d for d in doc if isinstance(d, dict) and "@context" in d), None)
             if not isinstance(doc, dict) or "@context" not in doc:
                 return False
             text = json.dumps(doc.get("@context"), ensure_ascii=False) + json.dumps(doc.get("conformsTo"))

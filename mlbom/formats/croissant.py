@@ -204,6 +204,12 @@ class _Keys:
         vocab = self.ctx.get("@vocab")
         return vocab + text if isinstance(vocab, str) else None
 
+    def literal(self, key: str) -> bool:
+        """Whether ``key``'s values are JSON literals (a term of ``"@type": "@json"``, as
+        Croissant's ``data`` is): no nodes in them."""
+        d = self.ctx.get(key)
+        return isinstance(d, dict) and d.get("@type") == "@json"
+
     def keyword(self, key: str) -> str | None:
         """``@id``/``@type`` for those keys and their aliases, else None."""
         return key if key in _KEYWORDS else self.aliases.get(key)
@@ -301,7 +307,8 @@ class _NodeIndex:
                 self.by_id.setdefault(ident, []).append(len(self.nodes))
             self.nodes.append((value, props))
             self.of[id(value)] = props
-            stack.extend((v, inner) for key, v in reversed(list(value.items())) if key != "@context")
+            stack.extend((v, inner) for key, v in reversed(list(value.items()))
+                         if key != "@context" and not inner.literal(key))
 
     def props(self, raw: dict[str, object], keys: _Keys) -> dict[str, list[object]]:
         """``raw``'s properties as the walk read them (each node's context applied once)."""
