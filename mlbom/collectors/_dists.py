@@ -4,7 +4,7 @@ folders found, in the order the import system sees them."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,14 +39,16 @@ def _real_folder(folder: str) -> str:
     return os.path.join(os.path.realpath(folder), "")
 
 
-def outside_dist(path: Path, ddir: Path, site: Path) -> str | None:
-    """Why the file ``path`` of the distribution metadata folder ``ddir`` (on ``site``) is not
-    read, or None: a symbolic link that leaves both ``ddir`` and ``site`` (once resolved: a
-    distribution folder that is itself a link into a store, as Nix lays out site-packages, is
-    read where it lies), or one into ``/proc``, ``/sys``, ``/dev`` (red team 119ps-2:
-    ``INSTALLER -> /proc/self/environ`` put 4 KB of mlbom's environment, CI secrets included,
-    into ``mlbom:python:installer``). An egg-info *file* must lie on ``site``. A file that is no
-    regular file is refused by :func:`read_bounded` itself."""
+def outside_file(path: Path, roots: Sequence[Path], where: str) -> str | None:
+    """Why the small file ``path`` an environment collector reads (a distribution's metadata
+    file, ``pyvenv.cfg``, a ``.pth``) is not read, or None: once resolved it must lie inside
+    one of the folders ``roots`` (each resolved too: a folder that is itself a link into a
+    store, as Nix lays out site-packages, is read where it lies) and never in ``/proc``,
+    ``/sys``, ``/dev`` (red team 119ps-2: ``INSTALLER -> /proc/self/environ`` put 4 KB of
+    mlbom's environment, CI secrets included, into the BOM; 120p-1: ``pyvenv.cfg`` linked out
+    of the project had its ``version`` quoted in a finding). ``where`` names the roots in the
+    reason. A file that is no regular file is refused by :func:`read_bounded` itself. The one
+    rule for every such file (no second copy)."""
     try:
         real = os.path.realpath(path)
     except (OSError, ValueError):  # pragma: no cover - a path realpath cannot take
@@ -55,10 +57,25 @@ def outside_dist(path: Path, ddir: Path, site: Path) -> str | None:
     if len(parts) > 1 and parts[0] == os.sep and parts[1] in _PSEUDO_FILE_SYSTEMS:
         return f"symbolic link into /{parts[1]}, the system's files (not read)"
     here = os.path.join(real, "")
-    roots = [_real_folder(str(site))] + ([os.path.join(os.path.realpath(ddir), "")] if ddir.is_dir() else [])
-    if not any(here.startswith(r) for r in roots):
-        return "symbolic link to outside its distribution folder and site-packages (not read)"
+    if not any(here.startswith(_real_folder(os.path.abspath(r))) for r in roots):  # (absolute: the cache outlives a chdir)
+        return f"symbolic link to outside {where} (not read)"
     return None
+
+
+def read_inside(path: Path, limit: int, roots: Sequence[Path], where: str, *, head: bool = False) -> bytes:
+    """At most ``limit`` bytes of ``path`` (:func:`read_bounded`), or an :class:`InputError`
+    saying why it is not read (:func:`outside_file`)."""
+    if (why := outside_file(path, roots, where)) is not None:
+        raise InputError(path, why)
+    return read_bounded(path, limit, head=head)
+
+
+def outside_dist(path: Path, ddir: Path, site: Path) -> str | None:
+    """Why the file ``path`` of the distribution metadata folder ``ddir`` (on ``site``) is not
+    read, or None (:func:`outside_file`): it must stay inside ``ddir`` or ``site``. An
+    egg-info *file* must lie on ``site``."""
+    return outside_file(path, [site, *([ddir] if ddir.is_dir() else [])],
+                        "its distribution folder and site-packages")
 
 
 def read_dist_file(path: Path, limit: int, ddir: Path, site: Path) -> bytes:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlbom.collectors._dists import Dist, has_dists, read_dist_file
+from mlbom.collectors._dists import Dist, has_dists, outside_file, read_dist_file, read_inside
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
 from mlbom.formats.safe_read import read_bounded
@@ -59,6 +59,9 @@ class Interpreter:
     """What locating the environment found (``source`` an absolute path): a stdlib inside the
     environment or not fixed, interpreters that are not native or not verified, system and user
     site on, a ``.pth`` not read whole."""
+    unread: tuple[tuple[Path, str], ...] = ()
+    """Files of the environment not read, with why (a ``pyvenv.cfg`` linked out of the
+    environment: :func:`cfg_outside`): each is an ``Unreadable`` record, the inventory incomplete."""
 
 
 
@@ -100,12 +103,14 @@ def pth_lines(text: str) -> Iterator[tuple[bool, str]]:
         yield False, line.rstrip()
 
 
-def read_pth(pth: Path) -> tuple[str, str | None]:
+def read_pth(pth: Path, site: Path) -> tuple[str, str | None]:
     """A ``.pth`` file's text as ``site`` would read it (decoded as UTF-8, the locale encoding
     of a UTF-8 locale; undecodable bytes replaced, which reads more lines than ``site``, which
     stops there), bounded by :data:`_PTH_BYTES`; with why not all of it was read, if so.
-    Raises :class:`InputError` when the file cannot be read at all."""
-    data = read_bounded(pth, _PTH_BYTES, head=True)
+    Raises :class:`InputError` when the file cannot be read at all, or is not read: a link out
+    of its site folder ``site`` or into ``/proc`` (:func:`~mlbom.collectors._dists.outside_file`,
+    red team 120p-2)."""
+    data = read_inside(pth, _PTH_BYTES, [site], "its site-packages folder", head=True)
     short = None
     if len(data) > _PTH_BYTES:
         data, short = data[:_PTH_BYTES], f"only its first {_PTH_BYTES >> 20} MiB were read"
@@ -132,12 +137,15 @@ def _with_pth(sites: list[Path], notes: list[Finding] | None = None) -> list[Pat
             continue
         for pth in pths:
             try:
-                text, short = read_pth(pth)
+                text, short = read_pth(pth, site_dir)
             except InputError as exc:
-                text, short = "", exc.detail
+                text, short, whole = "", exc.detail, True
+            else:
+                whole = False
             if short is not None and notes is not None:
+                past = "" if whole else " past that"
                 notes.append(Finding(id="python.record-unverified", severity="medium", source=pth.as_posix(),
-                                     message=(f"{pth.name}: {short}; the path entries it adds past that are not "
+                                     message=(f"{pth.name}: {short}; the path entries it adds{past} are not "
                                               "followed, and code there is not looked at")))
             for is_import, line in pth_lines(text):
                 if is_import:
@@ -188,11 +196,35 @@ def venv_cfg(root: Path) -> Path | None:
     return None
 
 
-def _cfg_settings(cfg: Path) -> dict[str, str]:
-    """``pyvenv.cfg`` keys as ``site.venv`` reads them: every line holding ``=`` splits at the
-    first one; key stripped and lower-cased, value stripped; the last one wins."""
+_CFG_WHERE = "the environment folder"
+
+
+def cfg_outside(cfg: Path, root: Path) -> str | None:
+    """Why the ``pyvenv.cfg`` ``cfg`` of the environment ``root`` is not read, or None: it must
+    stay inside the environment folder once resolved, never in ``/proc``, ``/sys``, ``/dev``
+    (red team 120p-1: a cfg linked to a user's file or ``/proc/self/environ`` had its
+    ``version``/``home``/``prompt`` values quoted in findings). The rule of the distribution
+    files (:func:`~mlbom.collectors._dists.outside_file`); a cfg refused is recorded
+    (:attr:`Interpreter.unread`) and its settings are not known."""
+    return outside_file(cfg, [root], _CFG_WHERE)
+
+
+def _cfg_unread(cfg: Path, root: Path) -> str | None:
+    """Why the ``pyvenv.cfg`` ``cfg`` of ``root`` is not read, or None: linked out of the
+    environment (:func:`cfg_outside`), no regular file, a link to nothing, unreadable."""
     try:
-        text = read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
+        read_inside(cfg, _CFG_BYTES, [root], _CFG_WHERE, head=True)
+    except InputError as exc:
+        return exc.detail
+    return None
+
+
+def _cfg_settings(cfg: Path, root: Path) -> dict[str, str]:
+    """``pyvenv.cfg`` keys as ``site.venv`` reads them: every line holding ``=`` splits at the
+    first one; key stripped and lower-cased, value stripped; the last one wins. ``root``: the
+    environment folder the cfg must stay inside (:func:`cfg_outside`)."""
+    try:
+        text = read_inside(cfg, _CFG_BYTES, [root], _CFG_WHERE).decode("utf-8", "replace")
     except InputError:
         return {}
     out: dict[str, str] = {}
@@ -235,13 +267,13 @@ def _site_cfg(root: Path, exe_dir: Path | None = None) -> Path | None:
     return venv_cfg(root)
 
 
-def _cfg_homes(cfg: Path) -> tuple[list[str], str | None]:
+def _cfg_homes(cfg: Path, root: Path) -> tuple[list[str], str | None]:
     """Every ``home`` value of ``cfg`` in file order, read as getpath reads them (its C
     ``readlines``: lines end at ``\\n`` only, trailing ``\\r``/``\\n`` dropped; a line holding
     ``=`` splits at the first one, key stripped and lower-cased, value stripped). getpath takes
     the **first** (red team 20d-2). With why the file was not read whole, if so."""
     try:
-        data = read_bounded(cfg, _CFG_BYTES, head=True)
+        data = read_inside(cfg, _CFG_BYTES, [root], _CFG_WHERE, head=True)
     except InputError as exc:
         return [], exc.detail
     short = f"only its first {_CFG_BYTES >> 10} KiB were read" if len(data) > _CFG_BYTES else None
@@ -379,7 +411,7 @@ def _getpath_home(root: Path, project: Path | None = None,
     every: list[tuple[Path, str]] = []
     home: str | None = None
     for c in cfgs:
-        homes, short = _cfg_homes(c)
+        homes, short = _cfg_homes(c, root)
         every += [(c, h) for h in homes]
         if c == cfg:
             home = homes[0] if homes else None
@@ -388,7 +420,7 @@ def _getpath_home(root: Path, project: Path | None = None,
                                  message=f"{c.name}: {short}; its home lines are not all read"))
     src = (cfg or root / "pyvenv.cfg").as_posix()
     site_cfg = _site_cfg(root, exe_dir)
-    site_home = _cfg_settings(site_cfg).get("home") if site_cfg is not None else None
+    site_home = _cfg_settings(site_cfg, root).get("home") if site_cfg is not None else None
     if site_cfg is not None and site_home is not None and site_home != home and (site_cfg, site_home) not in every:
         every.append((site_cfg, site_home))  # site.venv's reading (lines end at \r too; the last wins)
     if len({h for _, h in every}) > 1:
@@ -787,7 +819,7 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     dirs = {os.path.abspath(root), os.path.realpath(root)}
     names = {os.path.basename(d) for d in dirs}
     prompts = {f"({n}) " for n in names} | names
-    raw = _cfg_settings(cfg).get("prompt") if cfg is not None else None
+    raw = _cfg_settings(cfg, root).get("prompt") if cfg is not None else None
     if raw is not None and _prompt_too_long(raw) is None:
         import ast
 
@@ -954,7 +986,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
     templates += _table_templates()
     values = _activate_values(root, cfg)
-    prompt = _cfg_settings(cfg).get("prompt") if cfg is not None else None
+    prompt = _cfg_settings(cfg, root).get("prompt") if cfg is not None else None
     long_prompt = _prompt_too_long(prompt) if prompt is not None else None
     # each script matches only the templates of its own language, by name (26b-3: a batch or Python
     # template's quoting never vouches for a file bash sources)
@@ -1151,8 +1183,10 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     markers from this host with that version. ``project``: the scanned project folder the
     environment was found in (red team 21d-4: a base found there is not a base). ``exe``: the
     interpreter file named, when one was (22d-2, 22d-3): its folder's cfg and the file itself."""
-    settings = _cfg_settings(cfg)
+    settings = _cfg_settings(cfg, target)
     exe_dir = Path(os.path.dirname(os.path.abspath(exe))) if exe is not None else None
+    unread = [(c, why) for c in dict.fromkeys([cfg, *(c for c in _cfg_places(target, exe_dir) if os.path.lexists(c))])
+              if (why := _cfg_unread(c, target)) is not None]
     home, base, notes = _getpath_home(target, project, exe)
     getpath_cfg = _getpath_cfg(target, exe_dir) or cfg
     notes += _interpreter_findings(target, home, getpath_cfg, project, exe)
@@ -1168,7 +1202,7 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     path = unique(_with_pth(all_sites, notes))
     version, tags, magic = _pyc_facts(_version_sources(target, settings), getpath_cfg, notes)
     return Interpreter(target, path, _static_markers(version), STATIC_HOW, sites=tuple(all_sites),
-                       cache_tags=tags, magic=magic, notes=tuple(notes))
+                       cache_tags=tags, magic=magic, notes=tuple(notes), unread=tuple(unread))
 
 
 def _file_venv(target: Path) -> tuple[Path, Path, Path] | None:
@@ -1207,7 +1241,8 @@ def _locate_file(target: Path, project: Path | None) -> Interpreter:
         interp = _locate_venv(root, _site_cfg(root, exe.parent) or cfg, project, exe)
         return Interpreter(interp.root, interp.path, interp.markers,
                            f"{STATIC_HOW}; {target.name} is the interpreter of that environment", sites=interp.sites,
-                           cache_tags=interp.cache_tags, magic=interp.magic, notes=interp.notes)
+                           cache_tags=interp.cache_tags, magic=interp.magic, notes=interp.notes,
+                           unread=interp.unread)
     prefix: str | None = None
     stdlibs: list[str] = []
     for start in (os.path.dirname(real), os.path.dirname(os.path.abspath(target))):

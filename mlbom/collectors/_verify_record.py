@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.collectors import Context
-from mlbom.collectors._dists import DIST_SUFFIXES, Dist, read_dist_file
+from mlbom.collectors._dists import DIST_SUFFIXES, Dist, read_dist_file, read_inside
 from mlbom.collectors._interpreter import Interpreter, pth_lines, unique
 from mlbom.errors import InputError
 from mlbom.formats import bytecode, pymeta, safe_zip
-from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import default_workers, sha256_file, sha256_files
 from mlbom.limits import MAX_RECORD_BYTES
 from mlbom.model import (
@@ -179,6 +178,7 @@ def _pth_exec_line(text: str) -> str | None:
 
 
 _VIRTUALENV_PTH = "_virtualenv.pth"
+_PTH_WHERE = "its site-packages folder"
 
 
 def _virtualenv_hook_only(data: bytes) -> bool:
@@ -669,7 +669,9 @@ def _unrecorded_code(sites: list[str], tops: dict[str, Dist], walk: _Walk, ctx: 
                 line: str | None = None
                 data = b""
                 try:
-                    data = read_bounded(Path(path_), 1 << 20)
+                    # the rule of the distribution files: a .pth linked out of its site folder, or into
+                    # /proc, is not read, so never quoted (red team 120p-2)
+                    data = read_inside(Path(path_), 1 << 20, [Path(site)], _PTH_WHERE)
                     line = _pth_exec_line(data.decode("utf-8", "replace"))
                     if line is None:
                         continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import heapq
+import json
 import os
 import re
 import shutil
@@ -56,7 +57,7 @@ from mlbom.errors import InputError
 from mlbom.formats import compression, datafile
 from mlbom.formats import croissant as cr
 from mlbom.formats.hf_card import card_ids
-from mlbom.formats.safe_read import read_bounded, sniff_json_text
+from mlbom.formats.safe_read import load_json, read_bounded, sniff_json_text
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, sha256_file, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
@@ -89,11 +90,29 @@ _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.js
 
 
 def _is_croissant(path: Path) -> bool:
+    """Whether ``path`` is a Croissant (JSON-LD) file, decided by parsing it (bounded by
+    :data:`MAX_CROISSANT_BYTES`): a JSON object with an ``@context`` (a key written with JSON
+    escapes, ``"\\u0040context"``, is that key; anywhere in the object, not only in its
+    first 4 KB: red team 120p-3) that names schema.org or Croissant. A file over the bound or
+    not JSON is sniffed from its first 4 KB as before, so that its reader says why it is not
+    read."""
     try:  # a regular file only (a FIFO named croissant.json never blocks the scan)
-        head = read_bounded(path, 4096, head=True)
+        data = read_bounded(path, MAX_CROISSANT_BYTES, head=True)
     except InputError:
         return False
-    text = sniff_json_text(head)  # UTF-8, -16 or -32, as a JSON reader takes it (red team 87c-7)
+    if len(data) <= MAX_CROISSANT_BYTES:
+        try:
+            doc = load_json(data, path, any_utf=True).value
+        except InputError:
+            pass
+        else:
+            if isinstance(doc, list):  # a top-level array of nodes: JSON-LD, which the reader refuses (said)
+                doc = next((d for d in doc if isinstance(d, dict) and "@context" in d), None)
+            if not isinstance(doc, dict) or "@context" not in doc:
+                return False
+            text = json.dumps(doc.get("@context"), ensure_ascii=False) + json.dumps(doc.get("conformsTo"))
+            return "croissant" in text or "schema.org" in text
+    text = sniff_json_text(data[:4096])  # UTF-8, -16 or -32, as a JSON reader takes it (red team 87c-7)
     return '"@context"' in text and ("croissant" in text or "schema.org" in text)
 
 
@@ -336,6 +355,12 @@ class DatasetCollector(FolderCollector):
             try:
                 data = read_recorded(meta.manifest, MAX_CROISSANT_BYTES, recorded.get(meta.manifest))
                 croissant = cr.parse_croissant(meta.manifest, data)
+                if any(p[0] == "croissant.unmodelled" for p in croissant.problems):
+                    # a FileObject mlbom cannot read: its file's checksum is not checked, said
+                    # and the inventory incomplete (red team 120p-3: never 'undeclared' silently)
+                    yield Unreadable(path=ctx.rel(meta.manifest), collector="dataset",
+                                     reason="Croissant nodes in a JSON-LD form mlbom does not read: the files they "
+                                            "describe are not checked")
             except ChangedSinceHashed as exc:
                 yield Finding(id=CHANGED_DURING_SCAN, severity="high", message=f"{meta.manifest.name}: {exc.detail}",
                               subject=ref, source=ctx.rel(meta.manifest))

@@ -88,6 +88,13 @@ class EnvironmentCollector(BaseCollector):
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
+            odd = [c for c in (path / "bin" / "pyvenv.cfg", path / "Scripts" / "pyvenv.cfg", path / "pyvenv.cfg")
+                   if os.path.lexists(c)]
+            if odd:  # a pyvenv.cfg that is no regular file (a link to /dev/null, to nothing): said (120p-1)
+                yield Unreadable(path=ctx.rel(odd[0]), collector="environment",
+                                 reason="pyvenv.cfg is not a regular file (a device, FIFO, folder or link to nothing): "
+                                        "the environment beside it is not inventoried")
+                return
             if (path / "conda-meta" / "history").is_file():
                 yield Finding(
                     id="python.environment-not-inventoried", severity="medium", source=ctx.rel(path),
@@ -119,6 +126,9 @@ class EnvironmentCollector(BaseCollector):
                          "openssl, cudnn, the CUDA runtime), so they are not inventoried"))
             yield Unreadable(path=shown, collector="environment",
                              reason="conda environment: its conda packages (conda-meta) are not inventoried")
+        for file, why in interp.unread:
+            yield Unreadable(path=ctx.rel(file), collector="environment",
+                             reason=f"{why}: the environment's settings in it are not known")
         if interp.sites and not any(s.is_dir() for s in interp.sites):
             yield Unreadable(path=rel(root), collector="environment",
                              reason="none of the site-packages folders the interpreter names exists ("

@@ -40,6 +40,11 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EXPOSED_SHOWN = 15
 _QUOTED_CHARS = 200  # a line of the file quoted in a finding or record, at most
 _UNREAD_SHOWN = 5
+MAX_INCLUDES = 1_000
+"""Distinct include lines (``-r``/``-c``) one pip run follows or reports, over the whole include
+tree (red team 120p-5: 10,000 distinct includes of missing or outside files, under 1 MB, took
+1.2-2.8 s, a resolve, a record and a finding each). Real projects have a handful. Past it the
+includes are counted, one record and one finding for all (:func:`finish`), never silent."""
 _PSEUDO_FILE_SYSTEMS = ("proc", "sys", "dev")  # files there are not files of a project
 
 
@@ -73,6 +78,11 @@ class PipRun:
     """Each resolved file's path as shown (include chains name them; computed once a file)."""
     roots: tuple[Path, ...] | None = None
     """:func:`include_roots` of the run (computed at the first include)."""
+    includes_left: int = MAX_INCLUDES
+    """Distinct include lines the run may still follow or report (:data:`MAX_INCLUDES`)."""
+    past_includes: list[str] = field(default_factory=list)
+    """The first include lines past :data:`MAX_INCLUDES` (``file:line``), shown in the finding."""
+    past_count: int = 0
 
 
 def _clip(text: str, limit: int = _QUOTED_CHARS) -> str:
@@ -244,9 +254,17 @@ class RequirementsCollector(BaseCollector):
             for key, is_constraint in (("requirements", False), ("constraints", True)):
                 for target in opts.get(key, []) or []:
                     count = repeats.pop((is_constraint, target), 0)
-                    if count:  # (0: a repeat, followed at its first line)
-                        yield from self._include(path, target, opt.line_number, ctx, stack=stack, on_stack=on_stack,
-                                                 seen=seen, constraint=is_constraint, run=run, cycles=cycles, count=count)
+                    if not count:  # (0: a repeat, followed at its first line)
+                        continue
+                    if run.includes_left <= 0:
+                        run.past_count += 1
+                        if len(run.past_includes) < _UNREAD_SHOWN:
+                            run.past_includes.append(f"{rel}:{opt.line_number}")
+                        continue
+                    run.includes_left -= 1
+                    yield from self._include(path, target, opt.line_number, ctx, stack=stack, on_stack=on_stack,
+                                             seen=seen, constraint=is_constraint, run=run, cycles=cycles, count=count,
+                                             parent_at=(rel, ref))
         for real, cyc in cycles.items():
             chain = " -> ".join(_shown(ctx, run, p) for p in (*stack, real))
             times = f" ({cyc.count:,} include lines, the first at line {cyc.line})" if cyc.count > 1 else ""
@@ -257,12 +275,13 @@ class RequirementsCollector(BaseCollector):
     def _include(
         self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
         on_stack: frozenset[Path], seen: dict[Path, bool], constraint: bool, run: PipRun,
-        cycles: dict[Path, _Cycle], count: int,
+        cycles: dict[Path, _Cycle], count: int, parent_at: tuple[str, str],
     ) -> Iterator[Collected]:
+        parent_rel, parent_ref = parent_at  # (computed once per file: red team 120p-5)
         if "://" in target:
             yield Finding(id="requirements.remote-include", severity="medium",
                           message=f"include of a remote file {_clip(target)} was not fetched (offline)",
-                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                          subject=parent_ref, source=parent_rel, line=line)
             yield Unreadable(path=target, reason="remote include not fetched (offline)", collector=self.name)
             return
         if "\x00" in target:  # no file system path holds a NUL byte (os.path.realpath raises)
@@ -270,7 +289,7 @@ class RequirementsCollector(BaseCollector):
                              collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
                           message=f"included file {target!r} cannot be read: the path holds a NUL byte",
-                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                          subject=parent_ref, source=parent_rel, line=line)
             return
         child = (parent.parent / target)
         try:
@@ -279,7 +298,7 @@ class RequirementsCollector(BaseCollector):
             yield Unreadable(path=ctx.rel(child), reason="symbolic link loop (not followed)", collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
                           message=f"included file {_clip(target)} cannot be read: its path is a symbolic link loop",
-                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                          subject=parent_ref, source=parent_rel, line=line)
             return
         if run.roots is None:
             run.roots = include_roots(ctx)
@@ -291,7 +310,7 @@ class RequirementsCollector(BaseCollector):
                           message=(f"included file {_clip(target)} {where}: not read (mlbom reads no "
                                    "file outside the project it inventories), so what pip takes from it is not in "
                                    "this BOM"),
-                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                          subject=parent_ref, source=parent_rel, line=line)
             return
         if real in on_stack:
             cyc = cycles.setdefault(real, _Cycle(line=line))
@@ -304,7 +323,7 @@ class RequirementsCollector(BaseCollector):
                 yield Finding(id="requirements.constraint-also-required", severity="medium",
                               message=f"{_clip(target)} was read as a constraint file (-c) before this -r includes it: "
                                       "its packages are recorded as constraints, but pip installs them",
-                              subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                              subject=parent_ref, source=parent_rel, line=line)
             return
         if len(stack) >= MAX_INCLUDE_DEPTH:
             yield Unreadable(path=ctx.rel(child), reason=f"includes nested deeper than {MAX_INCLUDE_DEPTH}",
@@ -320,7 +339,7 @@ class RequirementsCollector(BaseCollector):
             yield Unreadable(path=ctx.rel(child), reason=exc.detail, collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
                           message=f"included file {_clip(target)} cannot be read: {exc.detail}",
-                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+                          subject=parent_ref, source=parent_rel, line=line)
 
     def _requirement(self, req: InstallRequirement, rel: str, constraint: bool, *,
                      lock_format: str | None = None) -> tuple[Component, list[Finding]]:
@@ -412,8 +431,18 @@ def finish(run: PipRun, rel: str, ref: str, collector: str) -> Iterator[Collecte
     """What a pip run read from the file shown as ``rel`` (component ``ref``) says once it is
     read: :func:`exposed`, and the includes not followed because the include tree's bound
     (:data:`~mlbom.limits.MAX_INCLUDE_TREE_LINES`) was reached, one record and one finding for
-    all of them (never a silent cap: red team 119ps-7)."""
+    all of them (never a silent cap: red team 119ps-7); the same for the include lines past
+    :data:`MAX_INCLUDES` (120p-5)."""
     yield from exposed(run)
+    if run.past_count:
+        shown = ", ".join(run.past_includes) + (
+            f" and {run.past_count - len(run.past_includes):,} more" if run.past_count > len(run.past_includes) else "")
+        why = (f"{run.past_count:,} include line(s) past the first {MAX_INCLUDES:,} of the include tree not followed "
+               f"({shown})")
+        yield Unreadable(path=rel, reason=why, collector=collector)
+        yield Finding(id="requirements.too-many-lines", severity="high",
+                      message=f"{why}; the packages, options and includes of those files are not in this BOM",
+                      subject=ref, source=rel)
     if not run.unread:
         return
     shown = ", ".join(run.unread[:_UNREAD_SHOWN]) + (

@@ -91,11 +91,25 @@ def _value(v: object) -> object:
     return v["@value"] if isinstance(v, dict) and "@value" in v else v
 
 
+def _unwrap(v: object) -> object:
+    """``{"@set": X}`` is X (JSON-LD: ``@set`` is the array itself), and ``{"@list": X}`` its
+    members for what is read here (red team 120p-3: ``"distribution": {"@set": [...]}`` and
+    ``"sha256": {"@set": [...]}`` were not read)."""
+    for _ in range(8):  # (a @set inside a @set is not JSON-LD; a few levels are unwrapped anyway)
+        if isinstance(v, dict) and len(v.keys() - {"@index"}) == 1 and ("@set" in v or "@list" in v):
+            v = v.get("@set", v.get("@list"))
+        else:
+            break
+    return v
+
+
 def _many(v: object) -> list[object]:
-    """A property's values: one value or an array of them (JSON-LD), value objects unwrapped."""
+    """A property's values: one value or an array of them (JSON-LD; ``@set``/``@list`` objects
+    unwrapped, :func:`_unwrap`), value objects unwrapped."""
+    v = _unwrap(v)
     if v is None:
         return []
-    return [_value(x) for x in v] if isinstance(v, list) else [_value(v)]
+    return [_value(_unwrap(x)) for x in v] if isinstance(v, list) else [_value(v)]
 
 
 def _s(v: object) -> str | None:
@@ -107,27 +121,98 @@ def _strs(v: object) -> list[str]:
     return [x for x in _many(v) if isinstance(x, str)]
 
 
+_KNOWN_REMOTE_CONTEXTS = frozenset({
+    "https://schema.org", "https://schema.org/", "http://schema.org", "http://schema.org/",
+    "https://schema.org/docs/jsonldcontext.json", "http://schema.org/docs/jsonldcontext.json",
+    "http://mlcommons.org/croissant", "http://mlcommons.org/croissant/", "https://mlcommons.org/croissant/",
+    "http://mlcommons.org/croissant/1.0", "http://mlcommons.org/croissant/1.1",
+})
+"""Remote contexts mlbom never fetches but knows: schema.org's and the Croissant namespace; read
+as the standard context. Any other remote context is a ``croissant.context`` finding."""
+
+
+def merge_context(base: dict[str, object], ctx: object, problems: list[tuple[str, str, str]]) -> dict[str, object]:
+    """``base`` with the ``@context`` value ``ctx`` applied as JSON-LD applies it: an object's
+    terms over the ones before, an array in order, ``null`` back to nothing, a known remote
+    context (:data:`_KNOWN_REMOTE_CONTEXTS`) as the standard one; another remote context is
+    never fetched (no network): a ``croissant.context`` finding, its terms unknown."""
+    out = dict(base)
+    for item in ctx if isinstance(ctx, list) else [ctx]:
+        if item is None:
+            out = {}
+        elif isinstance(item, dict):
+            out.update(item)
+        elif isinstance(item, str) and item.rstrip("#") in _KNOWN_REMOTE_CONTEXTS:
+            out = {**_STANDARD_CONTEXT, **out}
+        else:
+            problems.append(("croissant.context", "medium",
+                             f"@context {str(item)[:120]!r} is a remote context mlbom does not fetch (no network): "
+                             "the terms it defines are not known, so what they name is not read"))
+    return out
+
+
+_KEYWORDS = ("@id", "@type")
+
+
 class _Keys:
-    """What a node's keys mean under the document's ``@context`` (the standard one when the
+    """What a node's keys mean under the ``@context`` in force (the standard one when the
     document's is not an object): each key expanded to its IRI — a term the context defines
     (``{"@id": …}`` or a string), a compact IRI ``prefix:suffix`` under a prefix it defines, an
     absolute IRI, else ``@vocab`` + key — and named by :data:`_PROPERTIES`; a bare standard name
-    (``sha256``) is always that property, as every published file compacts it."""
+    (``sha256``) is always that property, as every published file compacts it. A term the
+    context maps to ``@id`` or ``@type`` is that keyword (a keyword alias, red team 120p-3); a
+    type value is expanded the same way (a type term ``"FO": "cr:FileObject"``); a node's own
+    ``@context`` applies to it and below it (:meth:`inner`)."""
 
-    def __init__(self, ctx: object) -> None:
-        self.ctx: dict[str, object] = ctx if isinstance(ctx, dict) else dict(_STANDARD_CONTEXT)
+    def __init__(self, ctx: dict[str, object], problems: list[tuple[str, str, str]],
+                 parent: _Keys | None = None, added: object = None) -> None:
+        self.ctx = ctx
+        self.problems = problems
         self._memo: dict[str, str | None] = {}
+        # (an embedded context scans only its own terms: ``added``, over the parent's aliases)
+        self.aliases: dict[str, str] = {} if parent is None or added is None else {
+            t: a for t, a in parent.aliases.items() if ctx.get(t) == parent.ctx.get(t)}
+        scan = ctx if parent is None or added is None else {
+            t: ctx[t] for c in (added if isinstance(added, list) else [added]) if isinstance(c, dict) for t in c if t in ctx}
+        for term, d in scan.items():
+            target = d.get("@id") if isinstance(d, dict) else d
+            if target in _KEYWORDS:
+                self.aliases[term] = str(target)
+            if isinstance(d, dict) and "@context" in d:
+                problems.append(("croissant.unmodelled", "high",
+                                 f"@context term {term[:60]!r} carries a scoped @context, which mlbom does not read: "
+                                 "what the nodes under it say is not known"))
+
+    def inner(self, node: dict[str, object]) -> _Keys:
+        """The keys in force inside ``node``: its own ``@context`` (an embedded one) over these."""
+        if "@context" not in node:
+            return self
+        added = node["@context"]
+        return _Keys(merge_context(self.ctx, added, self.problems), self.problems, self,
+                     None if (isinstance(added, list) and None in added) or added is None else added)
 
     def _iri(self, text: str) -> str | None:
         prefix, sep, suffix = text.partition(":")
         if sep and not suffix.startswith("//"):
             base = self.ctx.get(prefix)
+            if isinstance(base, dict):
+                base = base.get("@id")
             if isinstance(base, str):
                 return base + suffix
         if sep:
             return text  # an absolute IRI
         vocab = self.ctx.get("@vocab")
         return vocab + text if isinstance(vocab, str) else None
+
+    def literal(self, key: str) -> bool:
+        """Whether ``key``'s values are JSON literals (a term of ``"@type": "@json"``, as
+        Croissant's ``data`` is): no nodes in them."""
+        d = self.ctx.get(key)
+        return isinstance(d, dict) and d.get("@type") == "@json"
+
+    def keyword(self, key: str) -> str | None:
+        """``@id``/``@type`` for those keys and their aliases, else None."""
+        return key if key in _KEYWORDS else self.aliases.get(key)
 
     def name(self, key: str) -> str | None:
         if key in self._memo:
@@ -142,16 +227,167 @@ class _Keys:
         self._memo[key] = found
         return found
 
-    def node(self, node: dict[str, object]) -> dict[str, list[object]]:
+    def types(self, values: list[object]) -> set[str]:
+        """The last segment of each type, expanded (a term the context defines, a compact IRI)."""
+        out: set[str] = set()
+        for t in values:
+            if not isinstance(t, str):
+                continue
+            term = self.ctx.get(t, t)
+            if isinstance(term, dict):
+                term = term.get("@id", t)
+            iri = (self._iri(term) or term) if isinstance(term, str) else t
+            out.add(iri.split(":")[-1].split("/")[-1].split("#")[-1])
+        return out
+
+    def node(self, node: dict[str, object], inner: _Keys | None = None) -> dict[str, list[object]]:
         """``node``'s properties read here, by name, each a list of its values (from every key
-        that names it, in document order); ``@id`` and ``@type`` as they are."""
+        that names it, in document order); ``@id`` and ``@type`` (or their aliases) as they
+        are. The node's own ``@context`` applies (:meth:`inner`; ``inner``: those keys, made)."""
+        keys = inner if inner is not None else self.inner(node)
         out: dict[str, list[object]] = {}
         for key, val in node.items():
-            if key in ("@id", "@type"):
-                out[key] = _many(val)
-            elif (name := self.name(key)) is not None:
+            if key == "@context":
+                continue
+            if (kw := keys.keyword(key)) is not None:
+                out.setdefault(kw, []).extend(_many(val))
+            elif (name := keys.name(key)) is not None:
                 out.setdefault(name, []).extend(_many(val))
+        if "@type" in out:
+            out["@kinds"] = list(keys.types(out["@type"]))
         return out
+
+
+_MAX_EMBEDDED_CONTEXTS = 200
+"""Embedded ``@context`` objects applied per document (each copies the context in force): past
+this a node's own context is not applied, a ``croissant.unmodelled`` finding (a bound, said)."""
+
+
+class _NodeIndex:
+    """Every node of the document (red team 120p-3): by ``@id`` (JSON-LD merges the nodes of one
+    ``@id``, and mlcroissant replaces a ``{"@id": X}`` reference by the node X, wherever it is
+    defined), and which of them the reading used, so that a FileObject-looking node left unread
+    is said (:meth:`unread`), never passed silently."""
+
+    def __init__(self, doc: dict[str, object], keys: _Keys, problems: list[tuple[str, str, str]]) -> None:
+        self.nodes: list[tuple[dict[str, object], dict[str, list[object]]]] = []
+        self.by_id: dict[str, list[int]] = {}
+        self.used: set[int] = set()
+        self.used_ids: set[str] = set()
+        self.missing: list[str] = []  # distribution entries naming a node the document does not define
+        self.odd: list[str] = []  # distribution entries that are no node
+        self.root = id(doc)
+        self.of: dict[int, dict[str, list[object]]] = {}  # each node's properties, read once
+        contexts = 0
+        reverse = False
+        stack: list[tuple[object, _Keys]] = [(doc, keys)]
+        while stack:
+            value, k = stack.pop()
+            if isinstance(value, list):
+                stack.extend((v, k) for v in reversed(value))
+                continue
+            if not isinstance(value, dict) or "@value" in value:
+                continue
+            if "@context" in value and value is not doc:
+                contexts += 1
+                if contexts > _MAX_EMBEDDED_CONTEXTS:
+                    problems.append(("croissant.unmodelled", "high",
+                                     f"more than {_MAX_EMBEDDED_CONTEXTS} embedded @context objects: the nodes past "
+                                     "that are read without their own context"))
+                    value = {key: v for key, v in value.items() if key != "@context"}
+            inner = k.inner(value) if value is not doc else k
+            if "@reverse" in value and not reverse:
+                reverse = True
+                problems.append(("croissant.unmodelled", "high",
+                                 "the document uses @reverse, which mlbom does not read: the nodes it relates are "
+                                 "not checked"))
+            props = k.node(value, inner)
+            ident = _s(props.get("@id"))
+            if ident is not None:
+                self.by_id.setdefault(ident, []).append(len(self.nodes))
+            self.nodes.append((value, props))
+            self.of[id(value)] = props
+            stack.extend((v, inner) for key, v in reversed(list(value.items()))
+                         if key != "@context" and not inner.literal(key))
+
+    def props(self, raw: dict[str, object], keys: _Keys) -> dict[str, list[object]]:
+        """``raw``'s properties as the walk read them (each node's context applied once)."""
+        found = self.of.get(id(raw))
+        return found if found is not None else keys.node(raw)
+
+    def resolve(self, raw: object, keys: _Keys, fallback: str) -> tuple[dict[str, list[object]] | None, str]:
+        """A distribution entry's properties, merged with every node of the same ``@id`` in the
+        document, and its name; None (and a finding) for an entry that names a node the
+        document does not define, or is no node at all."""
+        props: dict[str, list[object]]
+        if isinstance(raw, str):
+            props = {"@id": [raw]}
+        elif isinstance(raw, dict):
+            props = self.props(raw, keys)
+            self.used.add(id(raw))
+        else:
+            self.odd.append(f"distribution entry {fallback} is {type(raw).__name__}, not a node")
+            return None, fallback
+        ident = _s(props.get("@id"))
+        if ident is not None and ident in self.by_id:
+            if ident in self.used_ids:  # the same node again: JSON-LD holds it once (and linear)
+                return None, ident
+            self.used_ids.add(ident)
+            merged: dict[str, list[object]] = {}
+            for n in self.by_id[ident]:  # (a dict entry is one of them: the walk indexed it)
+                self.used.add(id(self.nodes[n][0]))
+                for key, vals in self.nodes[n][1].items():
+                    if key != "@id":
+                        merged.setdefault(key, []).extend(vals)
+            merged["@id"] = [ident]
+            props = merged
+        name = ident or _s(props.get("name")) or fallback
+        if not props.keys() - {"@id"}:
+            self.missing.append(name)
+            return None, name
+        if "@kinds" in props:
+            props["@kinds"] = list(dict.fromkeys(props["@kinds"]))
+        return props, name
+
+    def unread(self, problems: list[tuple[str, str, str]]) -> None:
+        """Findings for the distribution entries not resolved and the FileObject-looking nodes
+        (a FileObject or FileSet type, or a contentUrl or checksum) the reading did not use:
+        mlbom cannot say what they describe is checked (fail closed, red team 120p-3)."""
+        for name in self.missing[:20]:
+            problems.append(("croissant.unmodelled", "high",
+                             f"distribution entry {name[:80]!r} references a node the document does not define: "
+                             "the file it stands for is not checked"))
+        if len(self.missing) > 20:
+            problems.append(("croissant.unmodelled", "high",
+                             f"{len(self.missing) - 20} more distribution entries reference nodes the document does "
+                             "not define"))
+        problems += [("croissant.unmodelled", "high", f"{odd}: not read") for odd in self.odd[:20]]
+        left: list[str] = []
+        for node, props in self.nodes:
+            if id(node) in self.used or id(node) == self.root or _s(props.get("@id")) in self.used_ids:
+                continue
+            kinds = set(props.get("@kinds", []))
+            if kinds & {"FileObject", "FileSet"} or any(k in props for k in ("contentUrl", "sha256", "md5", "includes")):
+                if kinds & {"Dataset"}:
+                    continue
+                left.append(_s(props.get("@id")) or _s(props.get("name")) or "(unnamed)")
+        if left:
+            shown = ", ".join(repr(n[:60]) for n in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+            problems.append(("croissant.unmodelled", "high",
+                             f"{len(left)} FileObject-like node(s) ({shown}) are not read as a distribution entry in "
+                             "a form mlbom reads: the files they describe are not checked"))
+
+
+def _dataset_node(doc: dict[str, object], keys: _Keys) -> dict[str, object]:
+    """The Dataset node: the document, or the Dataset node of its ``@graph``."""
+    graph = doc.get("@graph")
+    if "Dataset" in set(keys.node(doc).get("@kinds", [])) or not isinstance(graph, (list, dict)):
+        return doc
+    inner = keys.inner(doc)
+    for node in graph if isinstance(graph, list) else [graph]:
+        if isinstance(node, dict) and "Dataset" in set(inner.node(node).get("@kinds", [])):
+            return node
+    return doc
 
 
 def _refs(v: object) -> list[str]:
@@ -183,18 +419,27 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
     doc = loaded.value
     if not isinstance(doc, dict):
         raise InputError(path, "not a JSON-LD object")
-    ctx = doc.get("@context")
     problems: list[tuple[str, str, str]] = [
         ("input.text-replaced" if "Unicode" in note else "input.duplicate-key", "low", note)
         for note in loaded.notes(path.name)]
-    cr_ns = ctx.get("cr") if isinstance(ctx, dict) else None
+    raw_ctx = doc.get("@context")
+    literal = merge_context({}, [c for c in (raw_ctx if isinstance(raw_ctx, list) else [raw_ctx]) if isinstance(c, dict)], [])
+    cr_ns = literal.get("cr") if isinstance(raw_ctx, (dict, list)) else None
     if cr_ns != CROISSANT_NS:
         problems.append(("croissant.context", "medium",
                          f"@context maps 'cr' to {cr_ns!r}, not {CROISSANT_NS!r}: the terms may not mean what they say"))
-    if "Dataset" not in _types(doc.get("@type")):
-        problems.append(("croissant.type", "medium", f"@type is {doc.get('@type')!r}, not schema.org Dataset"))
-    keys = _Keys(ctx)
-    top = keys.node(doc)
+    ctx = merge_context({}, raw_ctx, problems)
+    keys = _Keys(ctx if any(isinstance(c, dict) for c in (raw_ctx if isinstance(raw_ctx, list) else [raw_ctx]))
+                 else dict(_STANDARD_CONTEXT), problems)
+    index = _NodeIndex(doc, keys, problems)
+    top_raw = _dataset_node(doc, keys)
+    if top_raw is not doc:
+        keys = keys.inner(doc)
+        index.used.add(id(top_raw))
+    top = keys.node(top_raw)
+    if "Dataset" not in set(top.get("@kinds", [])):
+        problems.append(("croissant.type", "medium", f"@type is {str(top_raw.get('@type'))[:120]!r}, not schema.org Dataset"))
+    inner = keys.inner(top_raw)
     conforms = _s(top.get("conformsTo"))
     spec = None
     if conforms:
@@ -209,11 +454,10 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
         cite_as=_s(top.get("citeAs")) or _s(top.get("citation")), version=_s(top.get("version")),
         url=_s(top.get("url")), conforms_to=conforms, spec_version=spec, problems=problems)
     for i, raw in enumerate(top.get("distribution", [])):
-        if not isinstance(raw, dict):
+        item, ident = index.resolve(raw, inner, f"distribution[{i}]")
+        if item is None:
             continue
-        item = keys.node(raw)
-        kinds = _types(item.get("@type"))
-        ident = _s(item.get("@id")) or _s(item.get("name")) or f"distribution[{i}]"
+        kinds = set(item.get("@kinds", []))
         if "FileObject" in kinds:
             fo = FileObject(ident, _s(item.get("name")), _s(item.get("contentUrl")), _s(item.get("encodingFormat")),
                             _checksum(item, "sha256", ident, problems), _checksum(item, "md5", ident, problems),
@@ -226,14 +470,21 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
             c.file_sets.append(FileSet(ident, _strs(item.get("includes")), _strs(item.get("excludes")),
                                        _s(item.get("encodingFormat")),
                                        [r for v in item.get("containedIn", []) for r in _refs(v)]))
+        else:
+            problems.append(("croissant.unmodelled", "high",
+                             f"distribution entry {ident[:80]!r} is neither a FileObject nor a FileSet mlbom can read "
+                             f"(@type {sorted(str(k) for k in kinds)[:3]!r}): the file it describes is not checked"))
+    index.unread(problems)
+    doc = top_raw
+    keys = inner
     for raw_rs in top.get("recordSet", []):
         if not isinstance(raw_rs, dict):
             continue
-        rs = keys.node(raw_rs)
+        rs = index.props(raw_rs, keys)
         rs_name = _s(rs.get("name")) or _s(rs.get("@id")) or "recordSet"
         for raw_fld in rs.get("field", []):
             if isinstance(raw_fld, dict) and len(c.fields) < 500:
-                fld = keys.node(raw_fld)
+                fld = index.props(raw_fld, keys)
                 dtype = ",".join(t.split(":")[-1] for t in _strs(fld.get("dataType")))
                 c.fields.append(f"{rs_name}/{_s(fld.get('name')) or _s(fld.get('@id')) or '?'}: {dtype or '?'}")
     for key, val in doc.items():
@@ -242,6 +493,7 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
             text = val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)
             c.provenance[key] = text[:500]
     problems.extend(_containment_cycles(c))
+    c.problems = list(dict.fromkeys(problems))  # (a context applied twice says its finding once)
     return c
 
 

@@ -404,6 +404,28 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
                      declared=f"{rest}{bracketed}", subdir=brackets.get("subdir", subdir) or None)
 
 
+_CONDA_VERSION_CHARS = re.compile(r"[0-9A-Za-z*.+!_\-=<>~,|()\s]*")
+"""The characters a conda version spec may hold outside a regex (``^...$``): conda's
+``VersionOrder`` accepts ``[*.+!_0-9a-z]`` once lower-cased and ``-`` made ``_``
+(conda/models/version.py ``version_check_re``), the spec adds its operators and grouping."""
+
+
+def conda_refuses(spec: CondaSpec) -> str | None:
+    """Why conda's ``MatchSpec`` would refuse ``spec``, or None (red team 120p, the unnumbered
+    note: ``- -r ../x`` under ``dependencies:`` became a conda package named ``-r``; conda reads
+    ``../x`` as its version and raises ``InvalidVersionSpec`` for the ``/``). A name starting
+    with ``-`` is a pip option written where conda wants a match spec; a version (not a regex)
+    with characters no conda version holds is refused as conda refuses it. Never guessed
+    further: a spec conda takes is kept as it was."""
+    if spec.name.startswith("-"):
+        return "the name starts with '-': a pip option, which belongs under pip:"
+    v = spec.version
+    if v is not None and not (v.startswith("^") and v.endswith("$")) and not _CONDA_VERSION_CHARS.fullmatch(v):
+        bad = sorted({c for c in v if not _CONDA_VERSION_CHARS.fullmatch(c)})
+        return f"its version holds {''.join(bad)[:10]!r}, which no conda version holds: InvalidVersionSpec"
+    return None
+
+
 _CONDA_BRACKET_SEP = re.compile(r"[, ]")
 
 
@@ -502,6 +524,9 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
         cs = parse_conda_spec(text)
         if cs is None:
             skipped.append(f"{where}: {text[:80]!r} is not a conda match spec")
+            continue
+        if (why := conda_refuses(cs)) is not None:
+            skipped.append(f"{where}: {text[:80]!r} is not a match spec conda accepts ({why})")
             continue
         packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
                                       specifier=cs.declared or None, build=cs.build, channel=cs.channel,
