@@ -239,11 +239,12 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     while stack:
         v, path = stack.pop()
         if isinstance(v, dict):
-            if (b"nd" in v or "nd" in v) and (b"data" in v or "data" in v):
-                continue  # a msgpack-numpy array: its data goes to np.frombuffer, never unpickled
-            if _shim(v, path, out, read):
-                continue
-            stack.extend((x, f"{path}/{k!s}" if path else f"{k!s}") for k, x in v.items() if isinstance(x, _WALKED))
+            if _numpy_value(v):
+                continue  # srsly makes it a numpy array/scalar/complex: its data goes to np.frombuffer, never unpickled
+            # a shim's parts are judged as its from_bytes reads them; whatever else the map holds is walked on
+            done = _shim(v, path, out, read)
+            stack.extend((x, f"{path}/{k!s}" if path else f"{k!s}") for k, x in v.items()
+                         if isinstance(x, _WALKED) and k not in done)
         elif isinstance(v, list):
             stack.extend((x, f"{path}[{i}]") for i, x in enumerate(v) if isinstance(x, _WALKED))
         elif isinstance(v, Blob) and v.kind == "bin" and v.size:
@@ -254,23 +255,64 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     return out
 
 
-def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], bytes | None]) -> bool:
-    """A shim's map (``config`` and ``state``, spacy-transformers' ``tokenizer`` too): judged as
-    its ``from_bytes`` reads it. Returns whether ``m`` was one."""
-    if not ("config" in m or b"config" in m) or not ("state" in m or b"state" in m):
-        return False
+def _numpy_value(m: dict[Value, Value]) -> bool:
+    """Whether srsly's ``decode_numpy`` (its msgpack ``object_hook``, srsly/msgpack/_msgpack_numpy.py)
+    turns the map into a numpy array, a numpy scalar or a complex (red team 120d-1): only the
+    *bytes* key ``b"nd"`` makes an array — ``b"nd"`` exactly True with ``b"type"``, ``b"data"``
+    and ``b"shape"``; any other ``b"nd"`` a scalar with ``b"type"`` and ``b"data"`` —, the bytes
+    key ``b"complex"`` a complex with ``b"data"``; a key missing is a ``KeyError``, which leaves
+    the map a map. Stricter than srsly on the values' types (a dtype string or a structured
+    description, bytes data, a shape of ints): a map srsly would raise on (the whole load fails)
+    or one that could come through ``np.dtype`` oddly is judged as a map, never skipped."""
+    if b"nd" in m:
+        nd, kind, dtype, data = m[b"nd"], m.get(b"kind"), m.get(b"type"), m.get(b"data")
+        if not isinstance(data, (Blob, bytes)) or (isinstance(data, Blob) and data.kind != "bin"):
+            return False
+        simple = isinstance(dtype, str) and kind != b"V"
+        structured = kind == b"V" and isinstance(dtype, list) and all(
+            isinstance(d, list) and all(isinstance(t, (str, bytes, int, list)) for t in d) for d in dtype)
+        if not (simple or structured):
+            return False
+        if nd is not True:
+            return True
+        shape = m.get(b"shape")
+        return isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+    if b"complex" in m:
+        return isinstance(m.get(b"data"), (str, bytes))  # complex(str(data)): a complex, or the load raises
+    return False
+
+
+def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], bytes | None]) -> set[Value]:
+    """A shim's map: judged as its ``from_bytes`` reads it. Returns the keys whose values were
+    judged so (none where ``m`` is no shim's map: the walk goes on through every value).
+    ``config`` and ``state`` (thinc's PyTorchShim and MXNetShim: the state is loaded), ``config``
+    and ``tokenizer`` (spacy-transformers' HFShim reads ``config`` and ``tokenizer``, writes the
+    tokenizer files and runs ``AutoTokenizer.from_pretrained`` on them, and only then reads
+    ``state``: a message without ``state`` has had its code run before the ``KeyError``, red team
+    120d-2), ``config`` and ``model`` (thinc's TorchScriptShim: ``torch.jit.load``). Each part is
+    judged wherever it is present."""
+    if not ("config" in m or b"config" in m) or not any(k in m or k.encode() in m for k in ("state", "tokenizer",
+                                                                                             "model")):
+        return set()
+    done: set[Value] = set()
     state = _get(m, "state")
     at = f"{path}/" if path else ""
     if isinstance(state, Blob) and state.size:
+        done.add(_key(m, "state"))
         out.nested.append((state, "state", f"{at}state", "torch.load(BytesIO(state)) without weights_only "
                            "(thinc's PyTorchShim, spacy-transformers' HFShim)"))
     elif state is not None and not isinstance(state, Blob):
         out.findings.append(("msgpack.shim-state", "info", f"{at}state: not bytes ({type(state).__name__}): "
                              "torch.load raises on it", None))
+    script = _get(m, "model")
+    if isinstance(script, Blob) and script.size and script.kind == "bin":
+        done.add(_key(m, "model"))
+        out.nested.append((script, "model", f"{at}model", "torch.jit.load(BytesIO(model)) (thinc's TorchScriptShim)"))
     tok = _get(m, "tokenizer")
     config = _get(m, "config")
     if not isinstance(tok, dict) or not config:
-        return True  # (HFShim writes and loads the tokenizer only when the config is not empty)
+        return done  # (HFShim writes and loads the tokenizer only when the config is not empty)
+    done.add(_key(m, "tokenizer"))
     kwargs = _get(tok, "kwargs")
     remote = isinstance(kwargs, dict) and bool(_get(kwargs, "trust_remote_code"))
     py: list[str] = []
@@ -303,7 +345,12 @@ def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], 
         out.findings.append(("code.trust-remote-code", sev, f"{at}tokenizer/kwargs: trust_remote_code is true, from "
                              "the file: AutoTokenizer.from_pretrained imports and runs the module an auto_map in the "
                              f"files HFShim.from_bytes writes names{what}", effect))
-    return True
+    return done
+
+
+def _key(m: dict[Value, Value], key: str) -> Value:
+    """The key :func:`_get` read ``key``'s value under (the str one where both are there)."""
+    return key if key in m else key.encode()
 
 
 def _auto_map_names(doc: object) -> set[str]:
