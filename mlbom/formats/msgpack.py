@@ -14,7 +14,16 @@ spaCy pipelines keep their component files as msgpack (``srsly.msgpack_loads``: 
   ``Path(temp_dir / key).write_bytes(value)`` — an absolute key, or one with ``..``, writes
   anywhere — then calls ``AutoTokenizer.from_pretrained(temp_dir, **msg["tokenizer"]["kwargs"])``:
   ``trust_remote_code`` comes from the file, and the written ``tokenizer_config.json``/``config.json``
-  ``auto_map`` then imports a written ``.py``; then ``torch.load(BytesIO(msg["state"]))``.
+  ``auto_map`` then imports a written ``.py``; then ``torch.load(BytesIO(msg["state"]))`` — a
+  message without ``state`` has run the tokenizer's code before its ``KeyError`` (red team 120d-2).
+- thinc's ``TorchScriptShim.from_bytes`` gives ``msg["model"]`` to ``torch.jit.load``.
+
+Which shim class reads the bytes is the pipeline's config's choice, not the file's: a map with
+``config`` and any of ``state``, ``tokenizer``, ``model`` is judged as each of them reads it,
+and what else it holds is walked as any map is. A map srsly's ``decode_numpy`` (its msgpack
+``object_hook``) turns into a numpy array is raw data — by srsly's own test only (the *bytes*
+key ``b"nd"`` with ``b"type"``/``b"data"``, and ``b"shape"`` for an array): a map with ``"nd"``
+and ``"data"`` str keys is a map to srsly and to thinc (red team 120d-1).
 
 Nothing is decoded but the structure: a ``bin`` (and a ``str`` past :data:`MAX_STR`) is a
 :class:`Blob`, an offset and a length in the file, for the scanner to judge as content of its own
@@ -265,11 +274,13 @@ def _numpy_value(m: dict[Value, Value]) -> bool:
     description, bytes data, a shape of ints): a map srsly would raise on (the whole load fails)
     or one that could come through ``np.dtype`` oddly is judged as a map, never skipped."""
     if b"nd" in m:
-        nd, kind, dtype, data = m[b"nd"], m.get(b"kind"), m.get(b"type"), m.get(b"data")
+        nd, dtype, data = m[b"nd"], m.get(b"type"), m.get(b"data")
         if not isinstance(data, (Blob, bytes)) or (isinstance(data, Blob) and data.kind != "bin"):
             return False
-        simple = isinstance(dtype, str) and kind != b"V"
-        structured = kind == b"V" and isinstance(dtype, list) and all(
+        # a dtype string, or a structured description (b"kind" b"V": a list of fields); which of
+        # the two srsly takes it for, np.dtype makes an array of it or the load raises
+        simple = isinstance(dtype, str)
+        structured = isinstance(dtype, list) and all(
             isinstance(d, list) and all(isinstance(t, (str, bytes, int, list)) for t in d) for d in dtype)
         if not (simple or structured):
             return False
