@@ -283,3 +283,16 @@ def test_a_relative_import_in_a_string_counts_as_transformers_reads_it(tmp_path:
     (proj / "helper_acme.py").write_text("X = 1\n")
     assert "model:.#helper_acme.py" in _files(proj)
 
+
+
+def test_a_spacy_pipeline_holding_another_input_keeps_its_components(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    pipe = proj / "pipe"
+    _evil_component(pipe / "ner")
+    (pipe / "config.cfg").write_text('[nlp]\nlang = "en"\npipeline = ["ner"]\n\n[components]\n\n[components.ner]\n'
+                                     'factory = "ner"\n')
+    (pipe / "meta.json").write_text(json.dumps({"lang": "en", "pipeline": ["ner"]}))
+    (pipe / ".venv").mkdir()
+    (pipe / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.9\n")
+    got = _models(proj)
+    assert got.get("model:pipe/ner") == "unsafe", got

@@ -1362,9 +1362,12 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
 
     The project folder itself, when it is a model folder holding a weight file, is one model of
     its own files only (``top_only``; its sub-folders are the rest of the project, swept as
-    before); a spaCy pipeline there also gives a model per component folder. A whole-folder model
-    that holds another input of the run (an environment, a dataset folder) is read ``top_only``
-    too, and the weights below it stay models of their own."""
+    before); a spaCy pipeline there also gives a model per component folder (:func:`_spacy_components`).
+    A whole-folder model that holds another input of the run (an environment, a dataset folder) is
+    read ``top_only`` too, and the weights below it stay models of their own; a spaCy pipeline so
+    read gives a model per component folder as well (its msgpack component files are no weights).
+    A weight directly in the project folder that ``model:.`` leaves out
+    (:func:`project_code_left_out`) stays a model of its own."""
     weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
@@ -1388,12 +1391,15 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     root = project_dir.resolve()
     others = [c for c in covered | (envs or set()) if c != root]
     out: list[tuple[Path, bool]] = [(f, True) for f in flat]
+    shallow_spacy: list[Path] = []
     for f in whole:
         real = root / f.relative_to(top)
         holds = any(c.is_relative_to(real) for c in others)
         out.append((f, holds))
         if holds:  # the weights below it (not in it) stay models of their own
             singles += [p for p in weights if p.parent != f and f in p.parents]
+            if f in spacy:
+                shallow_spacy.append(f)
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
@@ -1401,12 +1407,20 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         # the grouping takes from the standalone models is in one model at least (red team 120d-6)
         left = project_code_left_out(top) if any(p.parent == top for p in weights) else set()
         singles += [p for p in weights if p.parent == top and p.name in left]
-        if top in spacy:  # its components' folders (spacy.load reads each from the pipeline folder)
-            for sub in _spacy_components(top):
-                real = root / sub.name
-                if sub not in whole and real not in covered and not any(c.is_relative_to(real) for c in others):
-                    out.append((sub, False))
-                    singles = [p for p in singles if sub not in p.parents]
+        if top in spacy:
+            shallow_spacy.append(top)
+    # a spaCy pipeline read for its own files: its components' folders (spacy.load reads each from
+    # the pipeline folder), each a model — of its own files too where it holds another input
+    done = {f for f, _ in out}
+    for f in shallow_spacy:
+        for sub in _spacy_components(f):
+            real = root / sub.relative_to(top)
+            if sub in done or sub in whole or real in covered:
+                continue
+            holds = any(c.is_relative_to(real) for c in others)
+            done.add(sub)
+            out.append((sub, holds))
+            singles = [p for p in singles if not (p.parent == sub if holds else sub in p.parents)]
     return sorted(out) + [(p, False) for p in sorted(singles)]
 
 
