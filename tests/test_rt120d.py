@@ -126,6 +126,9 @@ _CB = '[nlp.after_creation]\n@callbacks = {}\ntokenizer = "evil_pkg"\nvocab = nu
     '[paths]\nsrc = "evil_pkg"\n\n' + _PIPE + "[components.ner]\nsource = ${paths:src}\n",  # ${section:key}
     _PIPE + '[components.ner]\nfactory = "ner"\n\n[components.ner.model]\n@architectures = "x"\n\n'
     '[components.tagger]\nsource = "evil_pkg"\n',  # not in the pipeline: still flagged (never fewer)
+    # a component named by an absolute path: Language.from_disk reads its files from there
+    '[nlp]\nlang = "en"\npipeline = ["/srv/shared/ner"]\n\n[components]\n\n[components./srv/shared/ner]\n'
+    'factory = "ner"\n',
 ])
 def test_a_spacy_config_as_confection_reads_it_is_judged(text: str) -> None:
     verdict, ids = _cfg(text)

@@ -10,6 +10,8 @@
 - ``[nlp.before_creation]``/``[nlp.after_creation]``/``[nlp.after_pipeline_creation]`` with
   ``@callbacks = "spacy.copy_from_base_model.v1"``: runs at every ``spacy.load`` and calls
   ``util.load_model`` on its ``tokenizer`` and ``vocab`` (spacy ``training/callbacks.py``).
+- a component named with a path that leaves the folder (``../x``, absolute): ``Language.from_disk``
+  reads each component from ``path / name`` (spacy ``util.from_disk``), its thinc model included.
 
 How spaCy reads the text (confection 1.3, which spaCy 3.8 requires: ``_parser.py``
 ``parse_config``/``serialize_config``, ``util.py`` ``try_load_json``/``try_dump_json``): a default
@@ -45,6 +47,7 @@ from __future__ import annotations
 import configparser
 import io
 import json
+import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -310,6 +313,15 @@ def _loads_model(v: object) -> bool:
     return isinstance(v, str) and bool(v.strip()) and not v.startswith("blank:")
 
 
+def _leaves(name: str) -> bool:
+    """Whether ``Path(folder) / name`` lies outside ``folder`` (absolute, a drive, ``..`` climbing out)."""
+    n = name.replace("\\", "/")
+    if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
+        return True
+    norm = posixpath.normpath(n)
+    return norm == ".." or norm.startswith("../")
+
+
 def _judge(tree: dict[str, Any], out: dict[str, str], *, raw: bool) -> None:
     """Adds what ``tree`` makes spaCy load to ``out``. In the ``raw`` reading a value that still
     holds a ``${…}`` reference is left to the interpolated readings (which judge what it resolves to)."""
@@ -329,6 +341,15 @@ def _judge(tree: dict[str, Any], out: dict[str, str], *, raw: bool) -> None:
                                "and its load() run, a path (absolute, or relative to the working folder) is another "
                                "whole pipeline loaded, its config and component files with it")
     nlp = tree.get("nlp")
+    names = [*(components if isinstance(components, dict) else {})]
+    for key in ("pipeline", "disabled"):
+        v = nlp.get(key) if isinstance(nlp, dict) else None
+        names += v if isinstance(v, list) else []
+    for name in names:
+        if isinstance(name, str) and _leaves(name):
+            out.setdefault(f"component {name!r}",
+                           "Language.from_disk reads each component from the pipeline folder joined with its name: "
+                           "this one's files (a thinc model, its cfg) are read from outside the pipeline folder")
     if not isinstance(nlp, dict):
         return
     for key in _CALLBACKS:
