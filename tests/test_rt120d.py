@@ -299,3 +299,14 @@ def test_a_spacy_pipeline_holding_another_input_keeps_its_components(tmp_path: P
     (pipe / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.9\n")
     got = _models(proj)
     assert got.get("model:pipe/ner") == "unsafe", got
+
+
+def test_the_modules_configs_name() -> None:
+    from mlbom.collectors.models import _named_modules, _relative_imports
+
+    assert _named_modules({"auto_map": ["a.T", None], "x": [{"auto_map": {"AutoModel": "repo--b.M",
+                                                                           "AutoTokenizer": ["c.S", {"fast": "d.F"}]}}],
+                           "custom_pipelines": {"t": {"impl": "e.P"}}, "other": "f.G"}) == {"a", "b", "c", "d", "e"}
+    assert _relative_imports("from .x import y\nfrom . import z\nfrom .p.q import r\nfrom ..up import u\n"
+                             "'''\nfrom .doc import d\n'''\n") == {"x", "z", "p.q", "p", ".up", "doc"}
+    assert _relative_imports("import .s\nfrom .t import u\n") == {"s", "t"}  # (no Python: transformers' reading)

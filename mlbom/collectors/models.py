@@ -582,29 +582,26 @@ def _auto_map_modules(folder: Path) -> set[str]:
 
 
 def _named_modules(doc: object) -> set[str]:
-    """The modules the ``auto_map``s and ``custom_pipelines`` anywhere in a config name."""
+    """The modules the ``auto_map``s (every string in one: a class reference, a list of them, a
+    dict of them) and ``custom_pipelines[task]["impl"]`` anywhere in a config name (one walk of
+    the document, each value once; the document is bounded by the read)."""
     out: set[str] = set()
-    stack: list[object] = [doc]
-    seen = 0
-    while stack and seen < 100_000:
-        v = stack.pop()
-        seen += 1
-        if isinstance(v, dict):
+    stack: list[tuple[object, bool]] = [(doc, False)]
+    while stack:
+        v, in_map = stack.pop()
+        if isinstance(v, str):
+            if in_map and "." in v:
+                out.add(v.split("--")[-1].rsplit(".", 1)[0])
+        elif isinstance(v, dict):
             for k, x in v.items():
-                if k == "auto_map":
-                    refs = list(x.values()) if isinstance(x, dict) else x if isinstance(x, list) else [x]
-                    for r in refs:
-                        for ref in r if isinstance(r, list) else [r]:
-                            if isinstance(ref, str) and "." in ref:
-                                out.add(ref.split("--")[-1].rsplit(".", 1)[0])
-                elif k == "custom_pipelines" and isinstance(x, dict):
+                if k == "custom_pipelines" and isinstance(x, dict):
                     for task in x.values():
                         impl = task.get("impl") if isinstance(task, dict) else None
                         if isinstance(impl, str) and "." in impl:
                             out.add(impl.split("--")[-1].rsplit(".", 1)[0])
-                stack.append(x)
+                stack.append((x, in_map or k == "auto_map"))
         elif isinstance(v, list):
-            stack.extend(v)
+            stack.extend((x, in_map) for x in v)
     return out
 
 
