@@ -10,8 +10,10 @@ or loops is a finding.
 
 from __future__ import annotations
 
+import ast
 import os
 import posixpath
+import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -477,8 +479,7 @@ _NOT_MODELS = frozenset({"unknown", "text"})
 def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
     """The names of the files directly in a model folder read ``top_only`` (119pa-2) that are not
     its model's: those another input of the run reads (a requirements file) and, in the project
-    folder, the project's Python code that no ``auto_map`` of its configs names (``train.py``:
-    from_pretrained imports only what an auto_map names, and the modules those import)."""
+    folder, the project's Python code no loader imports (:func:`project_code_left_out`)."""
     real = folder.resolve()
     out: set[str] = set()
     for p in ctx.inventoried:
@@ -490,19 +491,65 @@ def _not_model_files(folder: Path, ctx: Context) -> frozenset[str]:
             out.add(q.name)
     if ctx.project is None or real != ctx.project:
         return frozenset(out)  # (a model folder below the project folder: its code is the model's)
+    return frozenset(out | project_code_left_out(folder))
+
+
+def project_code_left_out(folder: Path) -> set[str]:
+    """The ``.py``/``.pyw`` files directly in the project folder that is a model folder which the
+    model leaves out (``train.py``): those no loader imports — no ``auto_map``/``custom_pipelines``
+    of its configs names them, nor a relative import of a module named so
+    (:func:`_auto_map_modules`) — and whose content is no weight: a file the sweep takes by its
+    content (:func:`content_weight`: a pickle called ``weights_loader.py``, red team 120d-6) is the
+    model's whatever it is called. Empty when a config cannot be read (every module counts)."""
     named = _auto_map_modules(folder)
+    if "*" in named:
+        return set()
+    out: set[str] = set()
     try:
         with os.scandir(folder) as it:
-            out.update(e.name for e in it if e.name.lower().endswith((".py", ".pyw"))
-                       and "*" not in named and e.name.rsplit(".", 1)[0] not in named)
+            entries = [e for e in it if e.name.lower().endswith((".py", ".pyw")) and e.name.rsplit(".", 1)[0] not in named]
     except OSError:
-        pass
-    return frozenset(out)
+        return out
+    for e in entries:
+        try:
+            if e.is_dir():
+                continue
+        except OSError:
+            continue
+        if not content_weight(Path(e.path), e.name):
+            out.add(e.name)
+    return out
+
+
+def content_weight(path: Path, rel: str) -> bool:
+    """Whether the sweep takes a file no name claims as a weight by its content: its first bytes
+    a format a loader unpickles (:func:`unpickled_content`), a guess confirmed by the scan of all
+    of it (:func:`_confirmed`)."""
+    return _picked(unpickled_content(path), path, rel)
+
+
+def _picked(pick: str | None, path: Path, rel: str) -> bool:
+    if pick is None:
+        return False
+    return pick not in ("guess", "evidence") or _confirmed(path, rel, evidence=pick == "evidence")
+
+
+MAX_AUTO_MAP_MODULES = 256  # modules followed through relative imports (past it: every module counts)
+_MAX_MODULE_BYTES = 4 << 20  # a module read for its relative imports (larger: every module counts)
+_REL_IMPORT = re.compile(r"^\s*import\s+\.(\S+)\s*$", re.MULTILINE)  # transformers' get_relative_imports
+_REL_FROM = re.compile(r"^\s*from\s+\.(\S+)\s+import", re.MULTILINE)
 
 
 def _auto_map_modules(folder: Path) -> set[str]:
-    """The module names the ``auto_map`` of the configs in ``folder`` name (``module.Class``,
-    ``repo--module.Class``), and ``*`` when one of them cannot be read (then every module counts)."""
+    """The module names a loader imports from ``folder``, and ``*`` when one of its configs or
+    modules cannot be read or they are past :data:`MAX_AUTO_MAP_MODULES` (then every module
+    counts): every ``auto_map`` in the configs (:data:`AUTO_MAP_CONFIGS`), at any depth (a
+    sub-config's), in the mapping form (``module.Class``, a list of them, ``repo--module.Class``)
+    and in the legacy list form ``["module.Class", null]`` AutoTokenizer still reads; every
+    ``custom_pipelines[task]["impl"]`` (``pipeline()`` loads it through
+    ``get_class_from_dynamic_module``); and, through each module found here, the modules its
+    relative imports name (transformers' ``get_relative_import_files`` copies and imports them:
+    its own regular expressions on the text, and the source's ``ast``, never imported) — red team 120d-7."""
     from mlbom.formats.safe_read import read_bounded
 
     out: set[str] = set()
@@ -513,11 +560,67 @@ def _auto_map_modules(folder: Path) -> set[str]:
             doc = load_json(read_bounded(folder / cfg, MAX_CONFIG), folder / cfg).value
         except (MlbomError, OSError):
             return {"*"}
-        amap = doc.get("auto_map") if isinstance(doc, dict) else None
-        for v in amap.values() if isinstance(amap, dict) else ():
-            for r in v if isinstance(v, list) else [v]:
-                if isinstance(r, str) and "." in r:
-                    out.add(r.split("--")[-1].rsplit(".", 1)[0])
+        out |= _named_modules(doc)
+    todo = sorted(out)
+    while todo:
+        if len(out) > MAX_AUTO_MAP_MODULES:
+            return {"*"}
+        name = todo.pop()
+        module = folder / f"{name}.py"
+        if "/" in name or "\\" in name or not module.is_file():
+            continue
+        try:
+            if module.stat().st_size > _MAX_MODULE_BYTES:
+                return {"*"}
+            text = read_bounded(module, _MAX_MODULE_BYTES).decode("utf-8", "replace")
+        except (MlbomError, OSError):
+            return {"*"}
+        for new in _relative_imports(text) - out:
+            out.add(new)
+            todo.append(new)
+    return out
+
+
+def _named_modules(doc: object) -> set[str]:
+    """The modules the ``auto_map``s (every string in one: a class reference, a list of them, a
+    dict of them) and ``custom_pipelines[task]["impl"]`` anywhere in a config name (one walk of
+    the document, each value once; the document is bounded by the read)."""
+    out: set[str] = set()
+    stack: list[tuple[object, bool]] = [(doc, False)]
+    while stack:
+        v, in_map = stack.pop()
+        if isinstance(v, str):
+            if in_map and "." in v:
+                out.add(v.split("--")[-1].rsplit(".", 1)[0])
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if k == "custom_pipelines" and isinstance(x, dict):
+                    for task in x.values():
+                        impl = task.get("impl") if isinstance(task, dict) else None
+                        if isinstance(impl, str) and "." in impl:
+                            out.add(impl.split("--")[-1].rsplit(".", 1)[0])
+                stack.append((x, in_map or k == "auto_map"))
+        elif isinstance(v, list):
+            stack.extend((x, in_map) for x in v)
+    return out
+
+
+def _relative_imports(text: str) -> set[str]:
+    """The sibling modules a module's relative imports name, as transformers reads them (its
+    regular expressions: ``from .x import y`` -> ``x``, ``from .x.y import z`` -> ``x.y``) and
+    as Python does (``ast``: ``from . import x`` -> ``x``, ``from .x.y import z`` -> ``x``)."""
+    out = set(_REL_IMPORT.findall(text)) | set(_REL_FROM.findall(text))
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return out
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                out.add(node.module)
+                out.add(node.module.split(".")[0])
+            else:
+                out.update(a.name for a in node.names)
     return out
 
 
@@ -1256,9 +1359,12 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
 
     The project folder itself, when it is a model folder holding a weight file, is one model of
     its own files only (``top_only``; its sub-folders are the rest of the project, swept as
-    before); a spaCy pipeline there also gives a model per component folder. A whole-folder model
-    that holds another input of the run (an environment, a dataset folder) is read ``top_only``
-    too, and the weights below it stay models of their own."""
+    before); a spaCy pipeline there also gives a model per component folder (:func:`_spacy_components`).
+    A whole-folder model that holds another input of the run (an environment, a dataset folder) is
+    read ``top_only`` too, and the weights below it stay models of their own; a spaCy pipeline so
+    read gives a model per component folder as well (its msgpack component files are no weights).
+    A weight directly in the project folder that ``model:.`` leaves out
+    (:func:`project_code_left_out`) stays a model of its own."""
     weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
@@ -1282,31 +1388,53 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     root = project_dir.resolve()
     others = [c for c in covered | (envs or set()) if c != root]
     out: list[tuple[Path, bool]] = [(f, True) for f in flat]
+    shallow_spacy: list[Path] = []
     for f in whole:
         real = root / f.relative_to(top)
         holds = any(c.is_relative_to(real) for c in others)
         out.append((f, holds))
         if holds:  # the weights below it (not in it) stay models of their own
             singles += [p for p in weights if p.parent != f and f in p.parents]
+            if f in spacy:
+                shallow_spacy.append(f)
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
-        if top in spacy:  # its components' folders (spacy.load reads each from the pipeline folder)
-            for sub in _spacy_components(top):
-                real = root / sub.name
-                if sub not in whole and real not in covered and not any(c.is_relative_to(real) for c in others):
-                    out.append((sub, False))
-                    singles = [p for p in singles if sub not in p.parents]
+        # a weight in it the model leaves out (a .py no loader imports) stays a model of its own: what
+        # the grouping takes from the standalone models is in one model at least (red team 120d-6)
+        left = project_code_left_out(top) if any(p.parent == top for p in weights) else set()
+        singles += [p for p in weights if p.parent == top and p.name in left]
+        if top in spacy:
+            shallow_spacy.append(top)
+    # a spaCy pipeline read for its own files: its components' folders (spacy.load reads each from
+    # the pipeline folder), each a model — of its own files too where it holds another input
+    done = {f for f, _ in out}
+    for f in shallow_spacy:
+        for sub in _spacy_components(f):
+            real = root / sub.relative_to(top)
+            if sub in done or sub in whole or real in covered:
+                continue
+            holds = any(c.is_relative_to(real) for c in others)
+            done.add(sub)
+            out.append((sub, holds))
+            singles = [p for p in singles if not (p.parent == sub if holds else sub in p.parents)]
     return sorted(out) + [(p, False) for p in sorted(singles)]
 
 
 def _spacy_components(folder: Path) -> list[Path]:
-    """The sub-folders a spaCy pipeline's loader reads (``Language.from_disk``: ``vocab`` and each
-    component by its name, as ``meta.json``'s ``pipeline``/``components``/``disabled`` list them;
-    ``tokenizer`` may be a folder too)."""
-    names = {"vocab", "tokenizer"}
+    """The sub-folders a spaCy pipeline's loader reads (``Language.from_disk``: ``vocab``,
+    ``tokenizer`` when a folder, and each component by its name), never fewer than it reads (red
+    team 120d-5: ``spacy.load`` builds the pipeline from ``config.cfg``, ``meta.json``'s lists play
+    no part): the union of the names ``meta.json``'s ``pipeline``/``components``/``disabled``
+    give, those ``config.cfg``'s ``[nlp] pipeline``/``disabled`` and ``[components]`` give in any
+    of spaCy's readings of it (:func:`mlbom.formats.spacy_cfg.component_names`; a component named
+    ``a/b`` is read from ``a/``), and every sub-folder holding a ``model`` or ``cfg`` file (what a
+    component's ``to_disk`` writes). Every sub-folder when ``config.cfg`` cannot be read within
+    mlbom's bounds."""
+    from mlbom.formats import spacy_cfg
     from mlbom.formats.safe_read import read_bounded
 
+    names = {"vocab", "tokenizer"}
     try:  # (only which folders to read: what the BOM says of the file comes from its scan)
         doc = load_json(read_bounded(folder / "meta.json", MAX_CONFIG), folder / "meta.json").value
     except (MlbomError, OSError):
@@ -1315,12 +1443,29 @@ def _spacy_components(folder: Path) -> list[Path]:
         for key in ("pipeline", "components", "disabled"):
             v = doc.get(key)
             names.update(n for n in (v if isinstance(v, list) else []) if isinstance(n, str))
-    out = []
-    for n in sorted(names):
-        if n and "/" not in n and "\\" not in n and n not in (".", "..") and (folder / n).is_dir() \
-                and not (folder / n).is_symlink():
-            out.append(folder / n)
-    return out
+    every = False
+    try:
+        cfg_names = spacy_cfg.component_names(read_bounded(folder / "config.cfg", MAX_CONFIG).decode("utf-8", "replace"))
+    except (MlbomError, OSError):
+        cfg_names = None
+    if cfg_names is None:
+        every = True
+    else:
+        names.update(cfg_names)
+    try:
+        with os.scandir(folder) as it:
+            subs = [e.name for e in it if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        subs = []
+    for sub in subs:
+        if (every and sub != ".git") or any((folder / sub / f).is_file() for f in ("model", "cfg")):
+            names.add(sub)
+    out = set()
+    for n in names:
+        first = n.replace("\\", "/").split("/")[0]
+        if first and first not in (".", "..") and (folder / first).is_dir() and not (folder / first).is_symlink():
+            out.add(folder / first)
+    return sorted(out)
 
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
@@ -1434,7 +1579,7 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                 continue  # a folder or a FIFO named like a weight file is no weight file
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
-            if pick in ("guess", "evidence") and not _confirmed(resolved, rel, evidence=pick == "evidence"):
+            if not named and not _picked(pick, resolved, rel):
                 continue  # (a guess from its first bytes that the scan of all of it does not confirm)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "

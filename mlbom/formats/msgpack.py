@@ -14,7 +14,16 @@ spaCy pipelines keep their component files as msgpack (``srsly.msgpack_loads``: 
   ``Path(temp_dir / key).write_bytes(value)`` — an absolute key, or one with ``..``, writes
   anywhere — then calls ``AutoTokenizer.from_pretrained(temp_dir, **msg["tokenizer"]["kwargs"])``:
   ``trust_remote_code`` comes from the file, and the written ``tokenizer_config.json``/``config.json``
-  ``auto_map`` then imports a written ``.py``; then ``torch.load(BytesIO(msg["state"]))``.
+  ``auto_map`` then imports a written ``.py``; then ``torch.load(BytesIO(msg["state"]))`` — a
+  message without ``state`` has run the tokenizer's code before its ``KeyError`` (red team 120d-2).
+- thinc's ``TorchScriptShim.from_bytes`` gives ``msg["model"]`` to ``torch.jit.load``.
+
+Which shim class reads the bytes is the pipeline's config's choice, not the file's: a map with
+``config`` and any of ``state``, ``tokenizer``, ``model`` is judged as each of them reads it,
+and what else it holds is walked as any map is. A map srsly's ``decode_numpy`` (its msgpack
+``object_hook``) turns into a numpy array is raw data — by srsly's own test only (the *bytes*
+key ``b"nd"`` with ``b"type"``/``b"data"``, and ``b"shape"`` for an array): a map with ``"nd"``
+and ``"data"`` str keys is a map to srsly and to thinc (red team 120d-1).
 
 Nothing is decoded but the structure: a ``bin`` (and a ``str`` past :data:`MAX_STR`) is a
 :class:`Blob`, an offset and a length in the file, for the scanner to judge as content of its own
@@ -239,11 +248,12 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     while stack:
         v, path = stack.pop()
         if isinstance(v, dict):
-            if (b"nd" in v or "nd" in v) and (b"data" in v or "data" in v):
-                continue  # a msgpack-numpy array: its data goes to np.frombuffer, never unpickled
-            if _shim(v, path, out, read):
-                continue
-            stack.extend((x, f"{path}/{k!s}" if path else f"{k!s}") for k, x in v.items() if isinstance(x, _WALKED))
+            if _numpy_value(v):
+                continue  # srsly makes it a numpy array/scalar/complex: its data goes to np.frombuffer, never unpickled
+            # a shim's parts are judged as its from_bytes reads them; whatever else the map holds is walked on
+            done = _shim(v, path, out, read)
+            stack.extend((x, f"{path}/{k!s}" if path else f"{k!s}") for k, x in v.items()
+                         if isinstance(x, _WALKED) and k not in done)
         elif isinstance(v, list):
             stack.extend((x, f"{path}[{i}]") for i, x in enumerate(v) if isinstance(x, _WALKED))
         elif isinstance(v, Blob) and v.kind == "bin" and v.size:
@@ -254,23 +264,66 @@ def judge(value: Value, read: Callable[[Blob], bytes | None]) -> Judged:
     return out
 
 
-def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], bytes | None]) -> bool:
-    """A shim's map (``config`` and ``state``, spacy-transformers' ``tokenizer`` too): judged as
-    its ``from_bytes`` reads it. Returns whether ``m`` was one."""
-    if not ("config" in m or b"config" in m) or not ("state" in m or b"state" in m):
-        return False
+def _numpy_value(m: dict[Value, Value]) -> bool:
+    """Whether srsly's ``decode_numpy`` (its msgpack ``object_hook``, srsly/msgpack/_msgpack_numpy.py)
+    turns the map into a numpy array, a numpy scalar or a complex (red team 120d-1): only the
+    *bytes* key ``b"nd"`` makes an array — ``b"nd"`` exactly True with ``b"type"``, ``b"data"``
+    and ``b"shape"``; any other ``b"nd"`` a scalar with ``b"type"`` and ``b"data"`` —, the bytes
+    key ``b"complex"`` a complex with ``b"data"``; a key missing is a ``KeyError``, which leaves
+    the map a map. Stricter than srsly on the values' types (a dtype string or a structured
+    description, bytes data, a shape of ints): a map srsly would raise on (the whole load fails)
+    or one that could come through ``np.dtype`` oddly is judged as a map, never skipped."""
+    if b"nd" in m:
+        nd, dtype, data = m[b"nd"], m.get(b"type"), m.get(b"data")
+        if not isinstance(data, (Blob, bytes)) or (isinstance(data, Blob) and data.kind != "bin"):
+            return False
+        # a dtype string, or a structured description (b"kind" b"V": a list of fields); which of
+        # the two srsly takes it for, np.dtype makes an array of it or the load raises
+        simple = isinstance(dtype, str)
+        structured = isinstance(dtype, list) and all(
+            isinstance(d, list) and all(isinstance(t, (str, bytes, int, list)) for t in d) for d in dtype)
+        if not (simple or structured):
+            return False
+        if nd is not True:
+            return True
+        shape = m.get(b"shape")
+        return isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+    if b"complex" in m:
+        return isinstance(m.get(b"data"), (str, bytes))  # complex(str(data)): a complex, or the load raises
+    return False
+
+
+def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], bytes | None]) -> set[Value]:
+    """A shim's map: judged as its ``from_bytes`` reads it. Returns the keys whose values were
+    judged so (none where ``m`` is no shim's map: the walk goes on through every value).
+    ``config`` and ``state`` (thinc's PyTorchShim and MXNetShim: the state is loaded), ``config``
+    and ``tokenizer`` (spacy-transformers' HFShim reads ``config`` and ``tokenizer``, writes the
+    tokenizer files and runs ``AutoTokenizer.from_pretrained`` on them, and only then reads
+    ``state``: a message without ``state`` has had its code run before the ``KeyError``, red team
+    120d-2), ``config`` and ``model`` (thinc's TorchScriptShim: ``torch.jit.load``). Each part is
+    judged wherever it is present."""
+    if not ("config" in m or b"config" in m) or not any(k in m or k.encode() in m for k in ("state", "tokenizer",
+                                                                                             "model")):
+        return set()
+    done: set[Value] = set()
     state = _get(m, "state")
     at = f"{path}/" if path else ""
     if isinstance(state, Blob) and state.size:
+        done.add(_key(m, "state"))
         out.nested.append((state, "state", f"{at}state", "torch.load(BytesIO(state)) without weights_only "
                            "(thinc's PyTorchShim, spacy-transformers' HFShim)"))
     elif state is not None and not isinstance(state, Blob):
         out.findings.append(("msgpack.shim-state", "info", f"{at}state: not bytes ({type(state).__name__}): "
                              "torch.load raises on it", None))
+    script = _get(m, "model")
+    if isinstance(script, Blob) and script.size and script.kind == "bin":
+        done.add(_key(m, "model"))
+        out.nested.append((script, "model", f"{at}model", "torch.jit.load(BytesIO(model)) (thinc's TorchScriptShim)"))
     tok = _get(m, "tokenizer")
     config = _get(m, "config")
     if not isinstance(tok, dict) or not config:
-        return True  # (HFShim writes and loads the tokenizer only when the config is not empty)
+        return done  # (HFShim writes and loads the tokenizer only when the config is not empty)
+    done.add(_key(m, "tokenizer"))
     kwargs = _get(tok, "kwargs")
     remote = isinstance(kwargs, dict) and bool(_get(kwargs, "trust_remote_code"))
     py: list[str] = []
@@ -303,7 +356,12 @@ def _shim(m: dict[Value, Value], path: str, out: Judged, read: Callable[[Blob], 
         out.findings.append(("code.trust-remote-code", sev, f"{at}tokenizer/kwargs: trust_remote_code is true, from "
                              "the file: AutoTokenizer.from_pretrained imports and runs the module an auto_map in the "
                              f"files HFShim.from_bytes writes names{what}", effect))
-    return True
+    return done
+
+
+def _key(m: dict[Value, Value], key: str) -> Value:
+    """The key :func:`_get` read ``key``'s value under (the str one where both are there)."""
+    return key if key in m else key.encode()
 
 
 def _auto_map_names(doc: object) -> set[str]:
