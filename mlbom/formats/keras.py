@@ -342,9 +342,18 @@ class KerasJudge:
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
         elif isinstance(cls, str) and (module is not None or registered is not None):
-            if self.keras3 and isinstance(module, str) and "registered_name" not in obj:
-                registered = cls  # Keras 3: config.get("registered_name", class_name), looked up first (120k-2)
+            if isinstance(module, str) and "registered_name" not in obj:
+                # Keras 3: config.get("registered_name", class_name), looked up first (120k-2); in an
+                # .h5 too, a module-keyed object goes to Keras 3's deserializer (Sequential/Functional
+                # from_config, initializers/activations.get(dict)), never the legacy one (121k-1)
+                registered = cls
             self._class(path, cls, module, registered)
+            if not self.keras3 and "config" in obj and cls not in _KERAS3_SPECIAL and ">" not in cls \
+                    and cls not in LEGACY_BUILTIN_CLASSES and not isinstance(registered, str) \
+                    and (not isinstance(module, str) or module.split(".", 1)[0] not in HUB_PACKAGES):
+                # red team 121k-1: the legacy rule (120k-4, below) holds whatever keys the object
+                # carries: legacy ``class_and_config_for_serialized_keras_object`` never reads ``module``
+                self._legacy_custom(path, cls)
         elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
             # Keras 3 writes a module for everything it can resolve itself; without one the class
             # is found only among the custom objects the loading code registers.
@@ -362,11 +371,15 @@ class KerasJudge:
             # custom layer, a registered function, layers.__dict__'s deserialize/Input/add…) is a
             # custom object, as the same document read by Keras 3 is (a ``package>name`` class name:
             # _registry_key above)
-            self._custom(cls[:120])
-            self.add("keras.custom-object", "high",
-                     f"{path}: class {cls[:120]!r} is none of Keras' own classes: the legacy loader finds it among "
-                     "the registered or custom objects (loading it needs the author's Python code) and calls it "
-                     "with the config when it is a function", "suspicious")
+            self._legacy_custom(path, cls)
+
+    def _legacy_custom(self, path: _Path | str, cls: str) -> None:
+        """A plain class_name that is none of Keras' own classes, read by the legacy loader (120k-4)."""
+        self._custom(cls[:120])
+        self.add("keras.custom-object", "high",
+                 f"{path}: class {cls[:120]!r} is none of Keras' own classes: the legacy loader finds it among "
+                 "the registered or custom objects (loading it needs the author's Python code) and calls it "
+                 "with the config when it is a function", "suspicious")
 
     def _string_objects(self, path: _Path | str, config: dict[str, object]) -> None:
         """A layer's activation/initializer/regularizer/constraint given as a plain string that is none of
