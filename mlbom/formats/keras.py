@@ -225,6 +225,28 @@ _STRING_OBJECT_NAMES: dict[str, frozenset[str]] = {
     ns: KERAS_EXPORTS[ns] - {"get", "serialize", "deserialize"} for ns in
     ("activations", "initializers", "regularizers", "constraints")}
 _STRING_OBJECT_NAMES["initializers"] |= {"zero", "one", "uniform", "normal"}
+# The config keys whose string a layer passes to ``keras.<ns>.get`` (red team 121k-5), from a grep of
+# ``(initializers|activations|regularizers|constraints).get(`` in keras 3.15.1 ``keras/src/layers`` and
+# keras_hub 0.32 ``keras_hub/src`` (tests excluded): keras' ``*_initializer``/``*_regularizer``/
+# ``*_constraint`` (suffix rule) and bare ``initializer``/``regularizer``/``constraint`` (Layer.add_weight
+# configs), keras_hub ``PositionEmbedding.initializer`` (layers/modeling/position_embedding.py). Keras 3's
+# ``initializers/regularizers/constraints.get(str)`` deserialize ``{"class_name": s}`` (custom objects
+# first), so these are judged under both loaders.
+STRING_OBJECT_KEYS: dict[str, str] = {
+    "activation": "activations", "recurrent_activation": "activations", "initializer": "initializers",
+    "regularizer": "regularizers", "constraint": "constraints",
+}
+# Activation keys keras_hub passes to ``keras.activations.get`` besides ``activation``: Keras 3's
+# ``activations.get(str)`` reads ALL_OBJECTS_DICT only (no custom lookup), but the legacy ``.h5`` loader
+# swaps any config string naming a custom function for it (``class_and_config_for_serialized_keras_
+# object``): judged under the legacy rules only. Sources: layers/modeling/masked_lm_head.py
+# (intermediate_activation), models/pali_gemma/pali_gemma_vit.py (classifier_activation),
+# models/t5gemma*/gemma3n (hidden_activation), models/qwen_moe, qwen3_moe, mixtral (activation_fn).
+LEGACY_ACTIVATION_KEYS = frozenset({"intermediate_activation", "classifier_activation", "hidden_activation",
+                                    "activation_fn"})
+# keras_hub's own string values for those keys (default arguments in keras_hub 0.32, handled by the
+# layer itself: metaclip_2 ``intermediate_activation="quick_gelu"``)
+HUB_ACTIVATION_STRINGS = frozenset({"quick_gelu", "gelu_approximate"})
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -389,7 +411,11 @@ class KerasJudge:
         for key, value in config.items():
             if not isinstance(value, str) or not value or ">" in value or not isinstance(key, str):
                 continue
-            if key in ("activation", "recurrent_activation"):
+            if key in STRING_OBJECT_KEYS:
+                ns = STRING_OBJECT_KEYS[key]
+            elif key in LEGACY_ACTIVATION_KEYS and not self.keras3:
+                if value in HUB_ACTIVATION_STRINGS:
+                    continue
                 ns = "activations"
             elif key.endswith("_initializer"):
                 ns = "initializers"

@@ -3,7 +3,11 @@
 - -1: in an ``.h5``, a ``module`` key beside a plain custom ``class_name`` sent the object to the module
   rules, where the legacy custom-object rule (120k-4) never ran: Keras hands a module-keyed object to
   its Keras 3 deserializer (registered name defaults to the class name, custom objects first), and the
-  legacy one never reads ``module``: the plain name is judged whatever keys the object carries.
+  legacy one never reads ``module``: the plain name is judged whatever keys the object carries;
+- -5: keras_hub ``PositionEmbedding`` passes ``"initializer"`` to ``keras.initializers.get`` (custom
+  objects first, called in ``build``): the keys judged as string objects come from a grep of
+  ``*.get(`` in keras/keras_hub (``STRING_OBJECT_KEYS``); keras_hub's other activation keys are judged
+  under the legacy rules, whose loader swaps a config string for a same-named custom function.
 """
 
 from __future__ import annotations
@@ -75,3 +79,41 @@ def test_1_fp_module_keyed_keras_classes_in_h5_stay_safe() -> None:
     hub = _legacy_seq({"module": "keras_hub.layers", "class_name": "PositionEmbedding",
                        "registered_name": "keras_hub>PositionEmbedding", "config": {"name": "p"}})
     assert _judge(hub, loader="legacy") == ("safe", set())
+
+
+# ---- 121k-5: PositionEmbedding's "initializer" and keras_hub's activation keys --------------------
+
+def _pe(**config: object) -> dict[str, object]:
+    return {"module": "keras_hub.layers", "class_name": "PositionEmbedding",
+            "registered_name": "keras_hub>PositionEmbedding", "config": {"name": "p", "sequence_length": 8, **config}}
+
+
+@pytest.mark.parametrize("loader", ["keras3", "legacy"])
+@pytest.mark.parametrize(("value", "verdict"), [("my_init", "suspicious"), ("upload_preset", "unsafe")])
+def test_5_position_embedding_initializer_string_is_judged(loader: str, value: str, verdict: str) -> None:
+    assert _judge(_model(_pe(initializer=value)), loader=loader)[0] == verdict
+
+
+@pytest.mark.parametrize("key", ["initializer", "regularizer", "constraint"])
+def test_5_bare_object_keys_are_judged(key: str) -> None:
+    assert _judge(_model(_pe(**{key: "my_fn"})))[0] == "suspicious"
+
+
+@pytest.mark.parametrize("key", ["intermediate_activation", "classifier_activation", "hidden_activation",
+                                 "activation_fn"])
+def test_5_hub_activation_keys_are_judged_under_legacy_rules(key: str) -> None:
+    layer = {"module": "keras_hub.layers", "class_name": "TransformerEncoder",
+             "registered_name": "keras_hub>TransformerEncoder", "config": {"name": "t", key: "my_fn"}}
+    assert _judge(_model(layer), loader="legacy")[0] == "suspicious"
+
+
+@pytest.mark.parametrize("loader", ["keras3", "legacy"])
+def test_5_fp_keras_and_hub_names_stay_safe(loader: str) -> None:
+    init = {"module": "keras.initializers", "class_name": "RandomNormal", "registered_name": None,
+            "config": {"mean": 0.0, "stddev": 0.02, "seed": None}}
+    layer = {"module": "keras_hub.layers", "class_name": "MaskedLMHead",
+             "registered_name": "keras_hub>MaskedLMHead",
+             "config": {"name": "h", "intermediate_activation": "gelu", "activation": "softmax",
+                        "hidden_activation": "quick_gelu", "activation_fn": "silu", "kernel_initializer": "he_normal"}}
+    assert _judge(_model(_pe(initializer=init), _pe(initializer="glorot_uniform"), layer), loader=loader) \
+        == ("safe", set())
