@@ -1,14 +1,17 @@
 """Regenerate ``mlbom/formats/keras_names.py`` from an installed Keras 3 source tree (read with
 ``ast``, never imported):
 
-    python tools/keras_names.py /path/to/site-packages/keras > mlbom/formats/keras_names.py
+    python tools/keras_names.py /path/to/site-packages/keras /path/to/site-packages/keras_hub \
+        > mlbom/formats/keras_names.py
 
 Made from keras 3.15.1 (red team 120k-2/-4). It reads:
 
 - ``keras/<ns>/**/__init__.py`` and ``keras/_tf_keras/keras/<ns>/**/__init__.py``: the names Keras 3
   exports in each namespace (``api_export``; the ``_tf_keras`` tree adds the tf.keras 2 aliases);
 - ``keras/src/layers/__init__.py``: ``keras.src.layers.__dict__``, the module objects of the legacy
-  ``.h5`` loader (``legacy/saving/saving_utils.model_from_config``).
+  ``.h5`` loader (``legacy/saving/saving_utils.model_from_config``);
+- ``keras_hub/<ns>/**/__init__.py`` (keras_hub 0.32): the classes keras_hub exports
+  (``keras_hub_export``), which Keras 3 may resolve by class name beside a ``keras_hub.*`` module (121k-3).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ TF_KERAS2_CLASSES = (
 )
 
 
-def exports(root: str) -> dict[str, set[str]]:
+def exports(root: str, prefix: str = "keras.src") -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for dp, dn, fn in os.walk(root):
         rel = os.path.relpath(dp, root)
@@ -48,7 +51,7 @@ def exports(root: str) -> dict[str, set[str]]:
         with open(os.path.join(dp, "__init__.py"), encoding="utf-8") as f:
             tree = ast.parse(f.read())
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("keras.src"):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(prefix):
                 for a in node.names:
                     out.setdefault(ns, set()).add(a.asname or a.name)
     return out
@@ -73,7 +76,7 @@ def capitalised_functions(src: str) -> set[str]:
     return funcs - classes
 
 
-def main(keras: str) -> None:
+def main(keras: str, hub: str) -> None:
     e3 = exports(keras)
     e2 = exports(os.path.join(keras, "_tf_keras", "keras"))
     ns_names = {ns: e3.get(ns, set()) | e2.get(ns, set()) for ns in set(e3) | set(e2)}
@@ -100,6 +103,13 @@ def main(keras: str) -> None:
         _names(w, sorted(ns_names.get(ns, ())), indent="        ")
         w("    }),\n")
     w("}\n")
+    hub_classes = {n for names in exports(hub, "keras_hub.src").values() for n in names if n[:1].isupper()}
+    w("\n# the classes keras_hub 0.32 exports (keras_hub_export): Keras 3 defaults a missing registered_name to\n")
+    w("# the class name and looks it up among the custom objects first; any other class beside a keras_hub\n")
+    w("# module is found only there (121k-3)\n")
+    w("HUB_EXPORTS = frozenset({\n")
+    _names(w, sorted(hub_classes))
+    w("})\n")
 
 
 def _names(w: object, names: list[str], indent: str = "    ") -> None:
@@ -115,4 +125,4 @@ def _names(w: object, names: list[str], indent: str = "    ") -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -55,7 +55,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mlbom.formats.keras_names import KERAS_EXPORTS, LEGACY_BUILTIN_CLASSES
+from mlbom.formats.keras_names import HUB_EXPORTS, KERAS_EXPORTS, LEGACY_BUILTIN_CLASSES
 from mlbom.formats.weights import Facts, FormatError
 from mlbom.model import Severity, Verdict
 
@@ -569,12 +569,15 @@ class KerasJudge:
             # ``keras_hub>name``); a key outside Keras' packages is a custom object (below)
             self._registry_key(path, reg, "registered name")
         plain_other = bool(reg) and ">" not in reg and reg not in (name, name.rsplit(".", 1)[-1])
+        known = HUB_EXPORTS if top in HUB_PACKAGES else LEGACY_BUILTIN_CLASSES
         if reg and ">" not in reg and kind == "class" and in_keras and (plain_other or (
-                top not in HUB_PACKAGES and reg.rsplit(".", 1)[-1] not in LEGACY_BUILTIN_CLASSES)):
+                reg.rsplit(".", 1)[-1] not in known)):
             # red team 120k-2: Keras 3 looks the registered name up in the registry before the module
             # with or without a ``>`` (plain keys: ``get_custom_objects()[k] = …``, custom_object_scope,
             # load_model(custom_objects=…)); Keras writes None there for its own classes, so a plain
-            # name beside a Keras module is judged unless it is the Keras class named beside it
+            # name beside a Keras module is judged unless it is the Keras class named beside it; beside
+            # a keras_hub/keras_cv module, unless keras_hub exports that class (121k-3: keras_hub's saves
+            # write ``keras_hub>Name``; a missing registered_name defaults to the class name)
             self._registry_key(path, reg, "registered name")
         if plain_other and kind == "class" and in_keras:
             self._custom(reg[:120])

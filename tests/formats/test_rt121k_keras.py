@@ -7,13 +7,17 @@
 - -5: keras_hub ``PositionEmbedding`` passes ``"initializer"`` to ``keras.initializers.get`` (custom
   objects first, called in ``build``): the keys judged as string objects come from a grep of
   ``*.get(`` in keras/keras_hub (``STRING_OBJECT_KEYS``); keras_hub's other activation keys are judged
-  under the legacy rules, whose loader swaps a config string for a same-named custom function.
+  under the legacy rules, whose loader swaps a config string for a same-named custom function;
+- -3: beside a ``keras_hub.*`` module, a plain (or missing, so defaulted) registered name is looked up
+  among the custom objects first: judged unless keras_hub exports that class (``HUB_EXPORTS``, generated
+  by tools/keras_names.py from keras_hub 0.32).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from mlbom.formats import keras_names
 from mlbom.formats.keras import judge_config
 
 
@@ -117,3 +121,32 @@ def test_5_fp_keras_and_hub_names_stay_safe(loader: str) -> None:
                         "hidden_activation": "quick_gelu", "activation_fn": "silu", "kernel_initializer": "he_normal"}}
     assert _judge(_model(_pe(initializer=init), _pe(initializer="glorot_uniform"), layer), loader=loader) \
         == ("safe", set())
+
+
+# ---- 121k-3: no registered_name beside a keras_hub module --------------------------------------------
+
+@pytest.mark.parametrize("loader", ["keras3", "legacy"])
+@pytest.mark.parametrize("module", ["keras_hub.models", "keras_hub.layers", "keras_nlp.layers", "keras_cv.layers"])
+@pytest.mark.parametrize("cls", ["MyLayer", "my_fn"])
+def test_3_hub_module_without_registered_name_is_judged(loader: str, module: str, cls: str) -> None:
+    doc = _model({"module": module, "class_name": cls, "config": {"name": "x"}})
+    assert _judge(doc, loader=loader)[0] == "suspicious"
+
+
+def test_3_hub_module_plain_registered_name_is_judged() -> None:
+    doc = _model({"module": "keras_hub.layers", "class_name": "MyLayer", "registered_name": "MyLayer",
+                  "config": {"name": "x"}})
+    assert _judge(doc)[0] == "suspicious"
+
+
+@pytest.mark.parametrize("cls", ["PositionEmbedding", "TransformerEncoder", "GemmaBackbone", "BertTokenizer"])
+def test_3_fp_hub_classes_stay_safe(cls: str) -> None:
+    module = "keras_hub.models" if cls[:1] in "GB" else "keras_hub.layers"
+    for reg in ({}, {"registered_name": f"keras_hub>{cls}"}):
+        doc = _model({"module": module, "class_name": cls, **reg, "config": {"name": "x"}})
+        assert _judge(doc) == ("safe", set()), reg
+
+
+def test_3_hub_export_list_is_generated_from_keras_hub() -> None:
+    assert {"PositionEmbedding", "TransformerEncoder", "GemmaBackbone", "BertTokenizer"} <= keras_names.HUB_EXPORTS
+    assert all(n[:1].isupper() for n in keras_names.HUB_EXPORTS)
