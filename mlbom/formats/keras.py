@@ -131,6 +131,11 @@ FILE_KEY_SOURCES: dict[str, tuple[str, ...]] = {
     "language_tokens": ("keras_hub models/whisper/whisper_tokenizer.py __init__: _load_dict (open + json.load)",),
 }
 FILE_KEYS = tuple(FILE_KEY_SOURCES)
+# Layer config keys whose list of strings is data the constructor takes as is (``cls(**config)``), never
+# deserialized (red team 121k-4: a TextVectorization vocabulary trained on code holds ``(x>0)``,
+# ``i>=n``): the file keys above as lists, and the other token/weight lists of Keras' lookup layers and
+# keras_hub's tokenizers (``idf_weights``, ``unsplittable_tokens``, ``reserved_tokens``)
+DATA_LIST_KEYS = frozenset(FILE_KEYS) | {"idf_weights", "unsplittable_tokens", "reserved_tokens"}
 # Modules whose functions run code or reach the system.
 DANGEROUS_MODULES = frozenset({
     "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pty", "pickle", "marshal",
@@ -266,6 +271,9 @@ class KerasJudge:
     # rules that matter for safety apply in both modes)
     loader: str | None = None
     _seen: set[tuple[str, str]] = field(default_factory=set)
+    # ids of lists under a layer config's data keys (DATA_LIST_KEYS), kept only while the walk holds
+    # their parent (pre-order: a parent is judged before its children)
+    _data_lists: set[int] = field(default_factory=set)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None) -> None:
         # the effect first: MAX_FINDINGS caps the messages kept, never the verdict (rt9b K1)
@@ -302,7 +310,7 @@ class KerasJudge:
                 return
             if isinstance(obj, dict):
                 self._object(path, obj)
-            elif isinstance(obj, list):
+            elif isinstance(obj, list) and id(obj) not in self._data_lists:
                 for i, item in enumerate(obj):
                     if isinstance(item, str) and ">" in item and _REGISTRY_KEY.match(item):
                         # a list of strings Keras deserializes (compile_config metrics, a loss
@@ -331,6 +339,9 @@ class KerasJudge:
                      "unsafe")
         if isinstance(config, dict) and isinstance(cls, str) and cls not in _KERAS3_SPECIAL:
             self._file_keys(path, cls, config)
+            for key in DATA_LIST_KEYS:
+                if isinstance(config.get(key), list):
+                    self._data_lists.add(id(config[key]))
         if obj.get("function_type") == "lambda" or ("Lambda" in finals and isinstance(obj.get("function"), list)):
             self.add("keras.lambda", "critical", f"{path}: a Lambda function stored as marshalled bytecode runs on load",
                      "unsafe")

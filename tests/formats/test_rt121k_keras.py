@@ -10,7 +10,9 @@
   under the legacy rules, whose loader swaps a config string for a same-named custom function;
 - -3: beside a ``keras_hub.*`` module, a plain (or missing, so defaulted) registered name is looked up
   among the custom objects first: judged unless keras_hub exports that class (``HUB_EXPORTS``, generated
-  by tools/keras_names.py from keras_hub 0.32).
+  by tools/keras_names.py from keras_hub 0.32);
+- -4 (FP): a lookup layer's ``vocabulary`` list (and the other data lists: ``DATA_LIST_KEYS``) is taken
+  as is by the constructor, never deserialized: its tokens (``(x>0)``, ``i>=n``) are no registry keys.
 """
 
 from __future__ import annotations
@@ -150,3 +152,25 @@ def test_3_fp_hub_classes_stay_safe(cls: str) -> None:
 def test_3_hub_export_list_is_generated_from_keras_hub() -> None:
     assert {"PositionEmbedding", "TransformerEncoder", "GemmaBackbone", "BertTokenizer"} <= keras_names.HUB_EXPORTS
     assert all(n[:1].isupper() for n in keras_names.HUB_EXPORTS)
+
+
+# ---- 121k-4 (FP): vocabulary tokens are data ----------------------------------------------------------
+
+TOKENS = ["if", "(x>0)", "i>=n", "return", "a>b"]
+
+
+@pytest.mark.parametrize("loader", ["keras3", "legacy"])
+@pytest.mark.parametrize("key", ["vocabulary", "special_tokens", "unsplittable_tokens", "reserved_tokens"])
+def test_4_fp_token_lists_are_not_registry_keys(loader: str, key: str) -> None:
+    layer = {"module": "keras.layers", "class_name": "StringLookup", "registered_name": None,
+             "config": {"name": "lookup", "max_tokens": None, "num_oov_indices": 1, "mask_token": None,
+                        "oov_token": "[UNK]", "output_mode": "int", key: TOKENS, "idf_weights": None}}
+    assert _judge(_model(layer), loader=loader) == ("safe", set())
+
+
+def test_4_compile_lists_are_still_judged() -> None:
+    doc = _model(compile_config={"optimizer": "adam", "loss": "mse", "metrics": ["my>metric"]})
+    assert _judge(doc)[0] == "suspicious"
+    layer = {"module": "keras.layers", "class_name": "StringLookup", "registered_name": None,
+             "config": {"name": "lookup", "vocabulary": TOKENS, "other": ["a>b"]}}
+    assert _judge(_model(layer))[0] == "suspicious"  # only the data keys are exempt
