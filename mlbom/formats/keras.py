@@ -252,6 +252,30 @@ LEGACY_ACTIVATION_KEYS = frozenset({"intermediate_activation", "classifier_activ
 # keras_hub's own string values for those keys (default arguments in keras_hub 0.32, handled by the
 # layer itself: metaclip_2 ``intermediate_activation="quick_gelu"``)
 HUB_ACTIVATION_STRINGS = frozenset({"quick_gelu", "gelu_approximate"})
+
+
+def _snake(name: str) -> str:
+    """keras.src.utils.naming.to_snake_case (metrics' ALL_OBJECTS_DICT adds every class so)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# The plain strings Keras itself resolves in a compile_config / legacy training_config (red team 121k-2):
+# loss, metric and optimizer names from keras 3.15.1 — losses/metrics/optimizers exports (keras_names,
+# with the tf.keras aliases), metrics' ALL_OBJECTS_DICT snake_case class names, losses'/metrics'
+# aliases (bce, kld, mae, mse, mape, msle, upper case too), optimizers' lower-case class names
+# (``ALL_OBJECTS_DICT = {cls.__name__.lower(): cls}``), and trainers/compile_utils' ``accuracy``/``acc``/
+# ``crossentropy``/``ce`` (any case). Any other string is looked up among the custom objects
+# (``compile_from_config`` → ``deserialize_keras_object`` replaces a string naming a custom object;
+# legacy ``compile_args_from_training_config`` likewise): a class found is built at load, a function
+# called at fit/evaluate — suspicious, as a custom object anywhere else.
+_COMPILE_ALIASES = frozenset({"bce", "BCE", "kld", "KLD", "mae", "MAE", "mse", "MSE", "mape", "MAPE", "msle", "MSLE"})
+COMPILE_NAMES = frozenset(
+    (KERAS_EXPORTS["losses"] | KERAS_EXPORTS["metrics"] | KERAS_EXPORTS["optimizers"]
+     | {_snake(n) for n in KERAS_EXPORTS["metrics"] if n[:1].isupper()}
+     | {n.lower() for n in KERAS_EXPORTS["optimizers"] if n[:1].isupper()} | _COMPILE_ALIASES)
+    - {"get", "serialize", "deserialize"})
+COMPILE_KEYS = ("loss", "metrics", "weighted_metrics", "optimizer")
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -304,6 +328,8 @@ class KerasJudge:
             self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
         else:
             self.keras3 = self.loader == "keras3"
+        if isinstance(doc, dict) and "class_name" not in doc and ("optimizer_config" in doc or "loss" in doc):
+            self._compile(_Path(None, "$"), doc)  # an .h5 training_config (or a loose one)
         for count, (path, obj) in enumerate(_walk(doc)):
             if count >= MAX_NODES:
                 self.add("keras.config-too-large", "high", f"more than {MAX_NODES} config nodes; not judged", "error")
@@ -371,6 +397,8 @@ class KerasJudge:
             self._registry_key(_Path(path, f".{str(key)[:40]}"), value, "value")
         if isinstance(config, dict) and isinstance(cls, str) and cls not in _KERAS3_SPECIAL:
             self._string_objects(path, config)
+        if isinstance(obj.get("compile_config"), dict):
+            self._compile(_Path(path, ".compile_config"), obj["compile_config"])  # type: ignore[arg-type]
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
@@ -439,6 +467,25 @@ class KerasJudge:
             if value not in _STRING_OBJECT_NAMES[ns]:
                 self._registry_key(_Path(path, f".{key[:40]}"), value,
                                    f"{key[:40]} (none of keras.{ns}' names, so found only among the custom objects)")
+
+    def _compile(self, path: _Path | str, cfg: dict[object, object]) -> None:
+        """Plain strings under a compile/training config's loss, metrics, weighted_metrics and optimizer
+        (lists and per-output dicts too) that are none of Keras' names (:data:`COMPILE_NAMES`): found
+        only among the custom objects (121k-2). ``package>name`` strings and serialized objects are
+        judged by the walk's rules."""
+        stack: list[tuple[_Path | str, object, int]] = [(_Path(path, f".{k}"), cfg[k], 0) for k in COMPILE_KEYS
+                                                         if k in cfg]
+        while stack:
+            where, value, depth = stack.pop()
+            if isinstance(value, str):
+                if value and ">" not in value and value not in COMPILE_NAMES \
+                        and value.lower() not in ("accuracy", "acc", "crossentropy", "ce"):
+                    self._registry_key(where, value, "compile/training string (none of Keras' loss, metric or "
+                                       "optimizer names, so found only among the custom objects)")
+            elif depth < 4 and isinstance(value, list):
+                stack.extend((_Path(where, f"[{i}]"), v, depth + 1) for i, v in enumerate(value))
+            elif depth < 4 and isinstance(value, dict) and "class_name" not in value:
+                stack.extend((_Path(where, f".{str(k)[:40]}"), v, depth + 1) for k, v in value.items())
 
     def _registry_key(self, path: _Path | str, key: str, what: str) -> None:
         """A ``package>Name`` key of Keras' registry of custom objects: whatever a package imported at

@@ -12,7 +12,10 @@
   among the custom objects first: judged unless keras_hub exports that class (``HUB_EXPORTS``, generated
   by tools/keras_names.py from keras_hub 0.32);
 - -4 (FP): a lookup layer's ``vocabulary`` list (and the other data lists: ``DATA_LIST_KEYS``) is taken
-  as is by the constructor, never deserialized: its tokens (``(x>0)``, ``i>=n``) are no registry keys.
+  as is by the constructor, never deserialized: its tokens (``(x>0)``, ``i>=n``) are no registry keys;
+- -2: a plain string under a compile_config / ``.h5`` training_config's loss, metrics, weighted_metrics or
+  optimizer that is none of Keras' loss/metric/optimizer names or aliases (``COMPILE_NAMES``) is found
+  only among the custom objects (built at load, called at fit/evaluate): suspicious, I/O names unsafe.
 """
 
 from __future__ import annotations
@@ -174,3 +177,38 @@ def test_4_compile_lists_are_still_judged() -> None:
     layer = {"module": "keras.layers", "class_name": "StringLookup", "registered_name": None,
              "config": {"name": "lookup", "vocabulary": TOKENS, "other": ["a>b"]}}
     assert _judge(_model(layer))[0] == "suspicious"  # only the data keys are exempt
+
+
+# ---- 121k-2: plain strings in compile_config / training_config --------------------------------------
+
+@pytest.mark.parametrize(("cfg", "verdict"), [
+    ({"optimizer": "adam", "loss": "upload_preset", "metrics": ["accuracy"]}, "unsafe"),
+    ({"optimizer": "adam", "loss": "mse", "metrics": ["my_metric"]}, "suspicious"),
+    ({"optimizer": "my_optimizer", "loss": "mse"}, "suspicious"),
+    ({"optimizer": "adam", "loss": {"d": "my_loss", "e": "mse"}}, "suspicious"),
+    ({"optimizer": "adam", "loss": "mse", "weighted_metrics": [["mae", "my_metric"]]}, "suspicious"),
+])
+def test_2_compile_config_plain_strings_are_judged(cfg: dict[str, object], verdict: str) -> None:
+    assert _judge(_model(compile_config=cfg))[0] == verdict
+
+
+@pytest.mark.parametrize(("loss", "verdict"), [("upload_preset", "unsafe"), ("my_loss", "suspicious")])
+def test_2_legacy_training_config_plain_strings_are_judged(loss: str, verdict: str) -> None:
+    tc = {"loss": loss, "metrics": ["accuracy"], "weighted_metrics": None, "loss_weights": None,
+          "optimizer_config": {"class_name": "Adam", "config": {"name": "Adam", "learning_rate": 0.001}}}
+    assert _judge(tc, loader="legacy")[0] == verdict
+
+
+@pytest.mark.parametrize("loader", ["keras3", "legacy"])
+def test_2_fp_keras_compile_names_stay_safe(loader: str) -> None:
+    names = ["accuracy", "acc", "ACC", "crossentropy", "ce", "mae", "MSE", "auc", "AUC", "r2_score", "f1_score",
+             "precision", "recall", "root_mean_squared_error", "sparse_categorical_accuracy", "kld", "bce",
+             "huber", "logcosh", "categorical_crossentropy", "mean_io_u", "top_k_categorical_accuracy"]
+    for opt in ("adam", "adamw", "sgd", "rmsprop", "nadam", "lion", "Adam", "SGD", "ftrl"):
+        cfg = {"optimizer": opt, "loss": {"a": "mse", "b": "binary_crossentropy"}, "metrics": names,
+               "loss_weights": None, "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+               "jit_compile": "auto"}
+        assert _judge(_model(compile_config=cfg), loader=loader) == ("safe", set()), opt
+    tc = {"loss": "categorical_crossentropy", "metrics": [["accuracy"]], "weighted_metrics": None,
+          "loss_weights": None, "optimizer_config": {"class_name": "Adam", "config": {"name": "Adam"}}}
+    assert _judge(tc, loader="legacy") == ("safe", set())
