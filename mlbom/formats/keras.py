@@ -45,7 +45,14 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   module too: beside a Keras module it is judged unless it names the Keras object the module holds
   (``keras_names.KERAS_EXPORTS``, ``LEGACY_BUILTIN_CLASSES``: 120k-2);
 - under the legacy rules a plain ``class_name`` that is none of Keras' own classes is a custom object
-  (the legacy loader finds it in the registry/custom objects and calls it with the config: 120k-4).
+  (the legacy loader finds it in the registry/custom objects and calls it with the config: 120k-4),
+  whatever other keys (``module``) the object carries; a module-keyed object in an ``.h5`` goes to
+  Keras 3's deserializer, whose registered name defaults to the class name (121k-1);
+- the string keys passed to ``keras.<ns>.get`` come from a grep of keras/keras_hub
+  (``STRING_OBJECT_KEYS``: PositionEmbedding's ``initializer``…; 121k-5); beside a keras_hub module a
+  plain/missing registered name is judged unless keras_hub exports the class (``HUB_EXPORTS``: 121k-3);
+  compile/training config strings are judged against Keras' loss/metric/optimizer names
+  (``COMPILE_NAMES``: 121k-2); a layer's data lists (``vocabulary``…) are no registry keys (121k-4).
 """
 
 from __future__ import annotations
