@@ -52,8 +52,12 @@ HYPER_INCLUDE = "!include:"
 HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
 # a HyperPyYAML tag as a text may spell it (a handle's prefix, a verbatim tag, ``%xx`` escapes, a ``%TAG``
 # directive): in a text no PyYAML parser reads to its end, ruamel (HyperPyYAML's parser, YAML 1.2: ``&x:`` is an
-# anchor there, an error for PyYAML and libyaml) may read on to such a tag
-HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|^%TAG|![\w!<-]*%[0-9A-Fa-f]{2}",
+# anchor there, an error for PyYAML and libyaml) may read on to such a tag. Fail closed: a ``%TAG`` directive
+# anywhere (red team 120y-1: after a bare ``\r`` line break, which ruamel reads as one and ``^`` under re.M never
+# follows, ``%TAG !x! !a`` + ``!x!pply:os.system`` splits ``apply`` between the prefix and the suffix), and any
+# local tag whose text holds a ``:`` (a handle's prefix may supply any part of the call tag's word)
+HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|%TAG"
+                           r"|![\w!<-]*%[0-9A-Fa-f]{2}|(?:^|(?<=[\s\[\]{},:?-]))!(?!!)[^\s\[\]{},]*:",
                            re.I | re.M)
 MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
 _HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
@@ -86,12 +90,19 @@ class TagScan:
     # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
     # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
     keyed: list[tuple[str, str]] = field(default_factory=list)
+    # red team 120y-4: what each node at a hyperpyyaml path (``mods[b]``, ``a[0]``: deref's ``[…]`` walk) is, as
+    # :meth:`resolve` follows it: ("call", dotted path) a call tag, ("ref", "x") a ``!ref <x>``/``!copy <x>``,
+    # ("alias", path) an alias of the node anchored at that path; one per path (a mapping keeps its last key)
+    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a quoted Python string literal in a ``!ref``/``!copy`` expression (hyperpyyaml's parse_arithmetic evaluates it,
+    # escapes decoded: red team 120y-2): the literals (decoded), and whether one was met at all
+    ref_literals: list[str] = field(default_factory=list)
+    ref_quoted: bool = False
     _seen: set[tuple[str, object]] = field(default_factory=set, repr=False, compare=False)  # (list, item): O(1)
-    # the reading's place: depth of collections, the top-level node a mapping, a key expected next, the last key
-    _depth: int = field(default=0, repr=False, compare=False)
-    _top_map: bool = field(default=False, repr=False, compare=False)
-    _want_key: bool = field(default=False, repr=False, compare=False)
-    _key: str | None = field(default=None, repr=False, compare=False)
+    # the reading's place: one frame per open collection — [is a mapping, a key expected next, the last key
+    # (mapping) or next index (sequence), the collection's own path, the collection is a mapping's key]
+    _stack: list[list[object]] = field(default_factory=list, repr=False, compare=False)
+    _anchors: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
@@ -99,6 +110,14 @@ class TagScan:
                            ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS), ("keyed", MAX_HYPER)):
             for item in getattr(one, which):
                 self._add(which, item, cap)
+        for path, what in one.nodes.items():
+            if path in self.nodes or len(self.nodes) < MAX_HYPER:
+                self.nodes[path] = what
+            else:
+                self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+        for lit in one.ref_literals:
+            self._add("ref_literals", lit, MAX_TAGS)
+        self.ref_quoted = self.ref_quoted or one.ref_quoted
         self.hyper_data = self.hyper_data or one.hyper_data
         self.ref_builds = self.ref_builds or one.ref_builds
         self.bang = self.bang or one.bang
@@ -139,28 +158,97 @@ class TagScan:
             self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
 
     def _place(self, event: yaml.Event, call: str | None) -> None:
-        """Follow the reading's top-level mapping: a key whose value node carries a call tag is kept
-        (:attr:`keyed`)."""
+        """Follow the reading's place (red team 120y-4): each node's hyperpyyaml path (``a``, ``a[b]``,
+        ``a[0]``); a node carrying a call tag, a whole ``!ref <x>`` or an alias is kept by its path
+        (:attr:`nodes`; a top-level one also in :attr:`keyed`), an anchor by the path it sits at."""
         if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
-            self._depth, self._top_map, self._want_key, self._key = 0, False, False, None
+            self._stack = []
             return
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self._depth -= 1
+            if self._stack and self._stack.pop()[4]:
+                return  # (a complex key read: its value comes next)
+            self._advance()
             return
         if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
                                   yaml.SequenceStartEvent)):
             return
-        if self._depth == 1 and self._top_map:  # a node of the top-level mapping: a key or its value
-            if self._want_key:
-                self._key = event.value if isinstance(event, yaml.ScalarEvent) else None
-            elif call is not None and self._key is not None:
-                self._add("keyed", (self._key, call), MAX_HYPER)
-            self._want_key = not self._want_key
+        path: str | None = ""
+        if self._stack:
+            top = self._stack[-1]
+            if top[0] and top[1]:  # a key of a mapping
+                top[2] = event.value if isinstance(event, yaml.ScalarEvent) else None
+                top[1] = False
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):  # a complex key
+                    self._stack.append([isinstance(event, yaml.MappingStartEvent), True, 0, None, True])
+                return
+            base, at = top[3], top[2]
+            path = None if base is None or at is None else (f"{at}" if base == "" else f"{base}[{at}]")
+        if path:
+            what: tuple[str, str] | None = None
+            if call is not None:
+                what = ("call", call)
+                if "[" not in path:
+                    self._add("keyed", (path, call), MAX_HYPER)
+            elif isinstance(event, yaml.AliasEvent) and event.anchor in self._anchors:
+                what = ("alias", self._anchors[event.anchor])
+            elif getattr(event, "tag", None) in ("!ref", "!copy") and isinstance(getattr(event, "value", None), str) \
+                    and _HYPER_REF.fullmatch(event.value.strip()):
+                what = ("ref", event.value.strip()[1:-1])
+            if what is not None:
+                if path in self.nodes or len(self.nodes) < MAX_HYPER:
+                    self.nodes[path] = what
+                else:
+                    self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+            anchor = getattr(event, "anchor", None)
+            if isinstance(anchor, str) and not isinstance(event, yaml.AliasEvent) and len(self._anchors) < MAX_HYPER:
+                self._anchors[anchor] = path
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if self._depth == 0:
-                self._top_map = isinstance(event, yaml.MappingStartEvent)
-                self._want_key = True
-            self._depth += 1
+            self._stack.append([isinstance(event, yaml.MappingStartEvent), True, 0, path, False])
+        else:
+            self._advance()
+
+    def _advance(self) -> None:
+        """A node of the innermost collection read: a mapping expects a key next, a sequence its next index."""
+        if not self._stack:
+            return
+        top = self._stack[-1]
+        if top[0]:
+            top[1] = True
+        elif isinstance(top[2], int):
+            top[2] += 1
+
+    def resolve(self, ref: str, hops: int = 0) -> str | None:
+        """The dotted path a hyperpyyaml reference ``ref`` (``a``, ``mods[b]``, ``a.attr``: deref) reaches when it
+        is a call tag's object — following ``!ref`` chains, aliases and a prefix of the path that is one — with
+        the attribute it fetches appended; None when it reaches none (bounded: 32 hops)."""
+        if hops > 32:
+            return None
+        attr = None
+        if "." in ref:
+            ref, attr = ref.split(".", 1)
+        parts = [p.strip("]") for p in ref.strip().split("[")]
+        name: str | None = None
+        for n in range(len(parts), 0, -1):  # the longest prefix of the walk that names a kept node
+            head = parts[0] + "".join(f"[{p}]" for p in parts[1:n])
+            what = self.nodes.get(head)
+            if what is None:
+                continue
+            rest = parts[n:]
+            kind, value = what
+            if kind == "call":
+                # (getattr through a module's attributes or an object's items: judged as the path it reaches)
+                name = ".".join([value, *rest]) if rest else value
+            elif kind == "alias":
+                name = self.resolve(value + "".join(f"[{p}]" for p in rest), hops + 1)
+            else:
+                sub = value if not rest else None
+                if rest and "." not in value:
+                    sub = value + "".join(f"[{p}]" for p in rest)
+                name = self.resolve(sub, hops + 1) if sub is not None else None
+            break
+        if name is None:
+            return None
+        return f"{name}.{attr}" if attr else name
 
     def _hyper_tag(self, tag: str, event: yaml.Event) -> str | None:
         """Note a local tag; the dotted path of a call tag (None for any other)."""

@@ -1,0 +1,96 @@
+"""Red team 120y (HyperPyYAML tags, pyannote merge keys, LightningCLI evidence):
+
+* 120y-1: a ``%TAG`` directive after a bare ``\\r`` line break (``^%TAG`` under re.M never matched there) with the
+  call tag's word split between the prefix and the suffix (``%TAG !x! !a`` + ``!x!pply:os.system``), behind a
+  YAML-1.2 anchor PyYAML refuses, was SAFE: in a text no PyYAML parser reads to its end, any ``%TAG`` and any
+  local tag holding a ``:`` is ``yaml.tags-unchecked``.
+* 120y-2: ``!ref <empty>'(\\x21\\x21python/object/apply:os.system [true])'``: hyperpyyaml's parse_arithmetic
+  evaluates Python string literals (escapes decoded) and the ``(…)`` result is a ``!tuple`` read with yaml.Loader.
+* 120y-3: pyannote ``name`` beside a merge key ``<<: {name: "-"}``: PyYAML keeps the explicit key.
+* 120y-4: ``!ref <mods[b].eval>``, ``b: !ref <a>`` chains, aliases of ``!module:builtins``: resolved as deref does.
+* 120y-5: a key repeated N times with call tags × N ``!ref <key.attr>`` made N² targets.
+* 120y-6: ``data: /abs/x.json`` beside LightningCLI's ``ckpt_path``/``optimizer``/``lr_scheduler``/``model: null``.
+Nothing here is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _ids(r: object) -> list[str]:
+    return [f.id for f in r.findings]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("brk", ["\r", "\n", "\r\n", "\x85", "\u2028"])
+def test_120y1_tag_directive_after_any_line_break_is_not_safe(brk: str) -> None:
+    text = brk.join(["# ECAPA speaker model hyperparameters", "%TAG !x! !a", "---", "sample_rate: &sr: 16000",
+                     "n_mels: 80", 'run: !x!pply:os.system ["true"]', ""])
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict != "safe" and "yaml.tags-unchecked" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    'a: &x: 1\nrun: !x!pply:os.system ["true"]\n',  # an undefined handle (ruamel refuses) — still not judged
+    'a: &x: 1\nrun: !foo:os.system ["true"]\n',
+])
+def test_120y1_local_tag_with_a_colon_in_an_unread_text_is_not_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict != "safe" and "yaml.tags-unchecked" in _ids(r), r.findings
+
+
+def test_120y1_unread_text_without_tags_stays_safe() -> None:
+    r = scan_bytes(b"a: &x: 1\nnote: Hi!: there\nb: [1, 2]\n", "hyperparams.yaml")
+    assert "yaml.tags-unchecked" not in _ids(r), r.findings
+
+
+_EVAL = '\nrun: !new:list\n  - !new:map\n    - !ref <{ref}>\n    - ["__import__(\'os\').system(\'true\')"]\n'
+
+
+@pytest.mark.parametrize("head,ref", [
+    ("mods:\n  b: !module:builtins\n", "mods[b].eval"),
+    ("a: !module:builtins\nb: !ref <a>\n", "b.eval"),
+    ("mods:\n  a: &m !module:builtins\nb: *m\n", "b.eval"),
+    ("mods: &m\n  a: !module:builtins\nb: *m\n", "b[a].eval"),
+    ("a: !module:builtins\nb: !ref <a>\nc: !copy <b>\n", "c.eval"),
+    ("mods:\n  - !module:builtins\n", "mods[0].eval"),
+])
+def test_120y4_getattr_through_nested_keys_chains_and_aliases_is_unsafe(head: str, ref: str) -> None:
+    r = scan_bytes((head + _EVAL.format(ref=ref)).encode(), "hyperparams.yaml")
+    assert r.verdict == "unsafe", r.findings
+    assert any("builtins.eval" in f.message for f in r.findings), r.findings
+
+
+def test_120y4_a_ref_cycle_ends() -> None:
+    text = "a: !ref <b>\nb: !ref <a>\nc: !ref <a.eval>\nd: !module:builtins\n"
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict == "suspicious", r.findings
+
+
+def test_120y5_repeated_key_times_references_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.formats import config_targets as ct
+
+    added = 0
+    orig = ct.Targets.add
+
+    def counting(self: object, *a: object, **k: object) -> object:
+        nonlocal added
+        added += 1
+        return orig(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ct.Targets, "add", counting)
+    n = 1000
+    text = "".join(f"b: !module:m{i}\n" for i in range(n)) + "".join(f"c{i}: !ref <b.a{i}>\n" for i in range(n))
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict == "suspicious", r.findings
+    assert added <= 4 * n, added  # (N² = 1,000,000 before)
+
+
+def test_120y_speechbrain_fixture_stays_code_remote_only() -> None:
+    r = scan_bytes((FIXTURES / "speechbrain" / "hyperparams.yaml").read_bytes(), "hyperparams.yaml")
+    assert r.verdict == "suspicious" and set(_ids(r)) == {"code.remote"}, r.findings
