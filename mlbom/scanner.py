@@ -1959,14 +1959,13 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
         targets = ct.Targets()
         for _prefix, name in found.hyper:
             targets.add(name, ct.HYPERPYYAML)
-        # a !ref <key.attr> of a key whose value is a call tag: getattr on what its path gives (the module of
-        # !module:builtins, the function of !name:x): judged as the path.attr it reaches
-        keyed: dict[str, list[str]] = {}
-        for key, name in found.keyed:
-            keyed.setdefault(key, []).append(name)
+        # a !ref <key.attr> of a node whose value is a call tag: getattr on what its path gives (the module of
+        # !module:builtins, the function of !name:x): judged as the path.attr it reaches — through a nested key
+        # (<mods[b].eval>), a !ref chain or an alias (red team 120y-4); one node per path, so one target per
+        # reference (red team 120y-5: every call tag of a key repeated N times × N references was N² targets)
         for root, attr in found.ref_attrs:
-            for name in keyed.get(root, ()):
-                targets.add(f"{name}.{attr}", ct.HYPERPYYAML)
+            if (reached := found.resolve(f"{root}.{attr}")) is not None:
+                targets.add(reached, ct.HYPERPYYAML)
         for j in ct.judge(targets.finish()):
             acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
     dunder = [a for _root, a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
