@@ -1990,7 +1990,12 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
     if outside:
         acc.add("code.remote", "high", f"{where}: the config pulls in files outside what this scan judged: "
                 f"{'; '.join(outside[:5])}; {_HYPER_INCLUDE[1]}", effect="suspicious")
-    if found.ref_builds and found.bang and not found.tuples:
+    if found.ref_quoted and not found.tuples:
+        acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy expression holds a Python string "
+                "literal: hyperpyyaml's parse_arithmetic evaluates it (escapes decoded, +, *, % applied), and a "
+                "'(…)' result becomes a !tuple that HyperPyYAML parses again with yaml.Loader (Python tags built): "
+                "not checked", effect="suspicious")
+    elif found.ref_builds and found.bang and not found.tuples:
         acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy builds a string from other values "
                 "and a value holds a '!': a string built as '(…)' becomes a !tuple that HyperPyYAML parses again "
                 "with yaml.Loader (Python tags built): not checked", effect="suspicious")

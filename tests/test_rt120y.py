@@ -94,3 +94,32 @@ def test_120y5_repeated_key_times_references_is_linear(monkeypatch: pytest.Monke
 def test_120y_speechbrain_fixture_stays_code_remote_only() -> None:
     r = scan_bytes((FIXTURES / "speechbrain" / "hyperparams.yaml").read_bytes(), "hyperparams.yaml")
     assert r.verdict == "suspicious" and set(_ids(r)) == {"code.remote"}, r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "empty: ''\nsample_rate: 16000\nfeats: !ref <empty>'(\\x21\\x21python/object/apply:os.system [true])'\n",
+    "n: 0\nfeats: !ref \"'(\\\\x21\\\\x21python/object/apply:os.system [true])' * (1 + <n>)\"\n",
+    "empty: ''\nfeats: !copy <empty>'(\\041\\N{EXCLAMATION MARK}python/object/apply:os.system [true])'\n",
+    "empty: ''\nfeats: !ref <empty>'(' + '\\x21\\x21python/object/apply:os.system [true]' + ')'\n",
+])
+def test_120y2_ref_string_literals_decoded_into_a_python_tag_tuple_are_caught(text: str) -> None:
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict != "safe" and "yaml.python-tag" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    # built by % formatting: not decoded here, still not safe
+    "empty: ''\nfeats: !ref <empty>'(%cpython/object/apply:os.system [true])' % 33\n",
+    "n: 1\nfeats: !ref <n>'x'\n",
+    # the literal comes from the referenced value: <a><empty> builds it, parse_arithmetic decodes it
+    "a: '''(\\x21\\x21python/object/apply:os.system [true])'''\nempty: ''\nfeats: !ref <a><empty>\n",
+])
+def test_120y2_ref_expressions_that_may_build_any_text_are_not_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict != "safe" and "yaml.tags-unchecked" in _ids(r), r.findings
+
+
+def test_120y2_plain_ref_arithmetic_stays_safe() -> None:
+    text = "sr: 16000\nhop: 10\nn: !ref <sr> // 100 * <hop>\nfolder: results\nsave: !ref <folder>/save\n"
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict == "safe", r.findings

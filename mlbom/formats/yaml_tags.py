@@ -144,6 +144,13 @@ class TagScan:
             self.bang = True
             if value.startswith("(") and value.endswith(")"):
                 self._tuple(value, budget)
+        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and ("'" in value or '"' in value) \
+                and ("\\" in value or "%" in value):
+            # a Python string literal a reference may carry into an expression: parse_arithmetic decodes its
+            # escapes (\x21, \041, \N{…}) or formats it ('%c' % 33): a '!' after evaluation (red team 120y-2)
+            self.bang = True
+        if tag in ("!ref", "!copy") and isinstance(value, str) and ("'" in value or '"' in value):
+            self._ref_literal(value, budget)
 
     def _add(self, which: str, item: object, cap: int) -> None:
         """``item`` added to the list ``which`` once; past ``cap`` (:data:`MAX_HYPER`: never a silent
@@ -264,9 +271,10 @@ class TagScan:
             self.hyper_data = True
             value = getattr(event, "value", None)
             if tag in ("!ref", "!copy") and isinstance(value, str):
-                if "<" in value and not _HYPER_REF.fullmatch(value) and value[:1] in "(<" and value[-1:] in ")>":
+                if "<" in value and not _HYPER_REF.fullmatch(value):
                     # (recursive_resolve: each <x> replaced by str() of its value: it may start with "(" and end
-                    # with ")", the !tuple resolver's shape)
+                    # with ")", the !tuple resolver's shape — and parse_arithmetic evaluates the text built, so a
+                    # value holding a Python string literal may become any text: red team 120y-2)
                     self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
@@ -275,6 +283,37 @@ class TagScan:
         else:
             self._add("local", tag, MAX_TAGS)
         return None
+
+    def _ref_literal(self, value: str, budget: EventBudget) -> None:
+        """A ``!ref``/``!copy`` expression holding a quote (red team 120y-2): hyperpyyaml's ``parse_arithmetic``
+        (``_ast_eval``) evaluates Python string literals — escapes decoded — and ``+``/``*``/``%`` on them, so
+        the text it builds is not the text written; a ``(…)`` result is a ``!tuple`` parsed again with
+        ``yaml.Loader``. The literals are decoded here (``ast.literal_eval``: data only) and their
+        concatenation read as the tuple path reads it; the expression itself stays unchecked (:attr:`ref_quoted`)."""
+        import ast
+        import io
+        import tokenize
+
+        self.ref_quoted = True
+        self.ref_builds = True
+        if (spent := budget.spend_text(len(value))) is not None:
+            self.bounded = self.bounded or spent
+            return
+        decoded: list[str] = []
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(_HYPER_REF.sub(" ", value)).readline):
+                if tok.type == tokenize.STRING:
+                    lit = ast.literal_eval(tok.string)
+                    decoded.append(lit if isinstance(lit, str) else "")
+        except (tokenize.TokenError, SyntaxError, ValueError, MemoryError, RecursionError, IndentationError):
+            pass
+        joined = "".join(decoded).strip()
+        for lit in decoded:
+            if "!" in lit:
+                self.bang = True
+                self._add("ref_literals", lit[:200], MAX_TAGS)
+        if joined.startswith("(") and joined.endswith(")") and "!" in joined:
+            self._tuple(joined, budget)
 
     def _tuple(self, value: str, budget: EventBudget) -> None:
         inner = "[" + value[1:-1] + "]"
