@@ -123,3 +123,36 @@ def test_120y2_plain_ref_arithmetic_stays_safe() -> None:
     text = "sr: 16000\nhop: 10\nn: !ref <sr> // 100 * <hop>\nfolder: results\nsave: !ref <folder>/save\n"
     r = scan_bytes(text.encode(), "hyperparams.yaml")
     assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "pipeline:\n  name: acme_diarize.pipelines.SpeakerDiarization\n  <<: {name: \"-\"}\n"
+    "  params: {segmentation: pyannote/segmentation-3.0}\n",
+    "pipeline:\n  <<: {name: \"-\"}\n  name: this.Zen\n  params: {}\n",
+    "pipeline:\n  name: pyannote.audio.pipelines.SpeakerDiarization\n  <<: {name: \"-\"}\n  params: {}\n"
+    "preprocessors:\n  audio: {name: acme_diarize.io.Loader, <<: {name: \"-\"}, params: {}}\n",
+])
+def test_120y3_pyannote_name_beside_a_merge_key_is_judged(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict != "safe", r.findings
+    assert any("acme_diarize" in f.message or "this.Zen" in f.message for f in r.findings), r.findings
+
+
+def test_120y3_pyannote_plain_data_name_stays_safe() -> None:
+    r = scan_bytes(b"dataset:\n  name: librispeech\n  <<: {name: x}\n", "config.yaml")
+    assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize("extra", ["ckpt_path: null\n", "optimizer:\n  lr: 0.001\n", "lr_scheduler: null\n",
+                                   "model: null\n", "model:\n"])
+def test_120y6_data_json_beside_lightning_own_keys_is_not_safe(extra: str) -> None:
+    r = scan_bytes(("data: /srv/shared/lit/datamodule.json\n" + extra).encode(), "data.yaml")
+    assert r.verdict == "suspicious" and any("jsonargparse" in f.message for f in r.findings), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "model: bert-base-uncased\ndata: ../data/train.json\nlr: 3.0e-5\nepochs: 3\n",
+    "data: /srv/datasets/train.json\nepochs: 3\nmodel: 'null'\n",
+])
+def test_120y6_a_dataset_json_without_lightning_keys_stays_safe(text: str) -> None:
+    assert scan_bytes(text.encode(), "config.yaml").verdict == "safe"
