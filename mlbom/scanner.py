@@ -1995,10 +1995,11 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
                 "literal: hyperpyyaml's parse_arithmetic evaluates it (escapes decoded, +, *, % applied), and a "
                 "'(…)' result becomes a !tuple that HyperPyYAML parses again with yaml.Loader (Python tags built): "
                 "not checked", effect="suspicious")
-    elif found.ref_builds and found.bang and not found.tuples:
+    elif ((found.ref_builds and found.bang) or (found.ref_mixed and found.literal)) and not found.tuples:
         acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy builds a string from other values "
-                "and a value holds a '!': a string built as '(…)' becomes a !tuple that HyperPyYAML parses again "
-                "with yaml.Loader (Python tags built): not checked", effect="suspicious")
+                "and a value holds a '!' (or a Python string literal parse_arithmetic evaluates): a string built as "
+                "'(…)' becomes a !tuple that HyperPyYAML parses again with yaml.Loader (Python tags built): not checked",
+                effect="suspicious")
     if found.local and found.hyperpyyaml():
         acc.add("yaml.unknown-tag", "info", f"{where}: local YAML tags HyperPyYAML registers no constructor for "
                 f"({first_of([repr(t[:100]) for t in found.local], 5)}): ruamel's Loader refuses them (the load fails)")

@@ -113,6 +113,7 @@ def test_120y2_ref_string_literals_decoded_into_a_python_tag_tuple_are_caught(te
     "n: 1\nfeats: !ref <n>'x'\n",
     # the literal comes from the referenced value: <a><empty> builds it, parse_arithmetic decodes it
     "a: '''(\\x21\\x21python/object/apply:os.system [true])'''\nempty: ''\nfeats: !ref <a><empty>\n",
+    "a: '''(\\x21\\x21python/object/apply:os.system [true])'''\nfeats: !ref <a> * 1\n",
 ])
 def test_120y2_ref_expressions_that_may_build_any_text_are_not_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "hyperparams.yaml")

@@ -87,6 +87,11 @@ class TagScan:
     # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
     ref_builds: bool = False
     bang: bool = False
+    # red team 120y-2: a ``!ref``/``!copy`` that is not one whole ``<x>`` (parse_arithmetic evaluates what it
+    # builds), and a scalar holding a quote with a backslash, a ``%`` or a ``!`` (a Python string literal that
+    # evaluates to a ``!``): together, the built string may be any ``(…)``
+    ref_mixed: bool = False
+    literal: bool = False
     # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
     # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
     keyed: list[tuple[str, str]] = field(default_factory=list)
@@ -121,6 +126,8 @@ class TagScan:
         self.hyper_data = self.hyper_data or one.hyper_data
         self.ref_builds = self.ref_builds or one.ref_builds
         self.bang = self.bang or one.bang
+        self.ref_mixed = self.ref_mixed or one.ref_mixed
+        self.literal = self.literal or one.literal
         self.bounded = self.bounded or one.bounded
 
     def hyperpyyaml(self) -> bool:
@@ -145,10 +152,10 @@ class TagScan:
             if value.startswith("(") and value.endswith(")"):
                 self._tuple(value, budget)
         if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and ("'" in value or '"' in value) \
-                and ("\\" in value or "%" in value):
-            # a Python string literal a reference may carry into an expression: parse_arithmetic decodes its
-            # escapes (\x21, \041, \N{…}) or formats it ('%c' % 33): a '!' after evaluation (red team 120y-2)
-            self.bang = True
+                and ("\\" in value or "%" in value or "!" in value):
+            # a Python string literal a reference may carry into an expression: parse_arithmetic evaluates it —
+            # escapes decoded (\x21, \041, \N{…}), '%c' % 33 formatted — into any text (red team 120y-2)
+            self.literal = True
         if tag in ("!ref", "!copy") and isinstance(value, str) and ("'" in value or '"' in value):
             self._ref_literal(value, budget)
 
@@ -198,8 +205,8 @@ class TagScan:
                     self._add("keyed", (path, call), MAX_HYPER)
             elif isinstance(event, yaml.AliasEvent) and event.anchor in self._anchors:
                 what = ("alias", self._anchors[event.anchor])
-            elif getattr(event, "tag", None) in ("!ref", "!copy") and isinstance(getattr(event, "value", None), str) \
-                    and _HYPER_REF.fullmatch(event.value.strip()):
+            elif isinstance(event, yaml.ScalarEvent) and event.tag in ("!ref", "!copy") \
+                    and isinstance(event.value, str) and _HYPER_REF.fullmatch(event.value.strip()):
                 what = ("ref", event.value.strip()[1:-1])
             if what is not None:
                 if path in self.nodes or len(self.nodes) < MAX_HYPER:
@@ -272,10 +279,11 @@ class TagScan:
             value = getattr(event, "value", None)
             if tag in ("!ref", "!copy") and isinstance(value, str):
                 if "<" in value and not _HYPER_REF.fullmatch(value):
-                    # (recursive_resolve: each <x> replaced by str() of its value: it may start with "(" and end
-                    # with ")", the !tuple resolver's shape — and parse_arithmetic evaluates the text built, so a
-                    # value holding a Python string literal may become any text: red team 120y-2)
-                    self.ref_builds = True
+                    # (recursive_resolve: each <x> replaced by str() of its value, and parse_arithmetic evaluates
+                    # the text built: a value holding a Python string literal may become any text, red team 120y-2)
+                    self.ref_mixed = True
+                    if value[:1] in "(<" and value[-1:] in ")>":  # (it may start with "(" and end with ")")
+                        self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
                         root, attr = ref.split(".", 1)
