@@ -57,7 +57,7 @@ HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
 # follows, ``%TAG !x! !a`` + ``!x!pply:os.system`` splits ``apply`` between the prefix and the suffix), and any
 # local tag whose text holds a ``:`` (a handle's prefix may supply any part of the call tag's word)
 HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|%TAG"
-                           r"|![\w!<-]*%[0-9A-Fa-f]{2}|(?:^|(?<=[\s\[\]{},:?-]))!(?!!)[^\s\[\]{},]*:",
+                           r"|![\w!<-]*%[0-9A-Fa-f]{2}|(?:^|(?<=[\s\[\]{},:?-]))!(?!!)[^\s\[\]{},]+:",
                            re.I | re.M)
 MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
 _HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
