@@ -58,12 +58,19 @@ _EVAL = '\nrun: !new:list\n  - !new:map\n    - !ref <{ref}>\n    - ["__import__(
     ("mods:\n  a: &m !module:builtins\nb: *m\n", "b.eval"),
     ("mods: &m\n  a: !module:builtins\nb: *m\n", "b[a].eval"),
     ("a: !module:builtins\nb: !ref <a>\nc: !copy <b>\n", "c.eval"),
-    ("mods:\n  - !module:builtins\n", "mods[0].eval"),
+    ("mods:\n  - &m !module:builtins\nb: *m\n", "b.eval"),
+    ("mods:\n  - &m\n    x: !module:builtins\nb: *m\n", "b[x].eval"),
 ])
 def test_120y4_getattr_through_nested_keys_chains_and_aliases_is_unsafe(head: str, ref: str) -> None:
     r = scan_bytes((head + _EVAL.format(ref=ref)).encode(), "hyperparams.yaml")
     assert r.verdict == "unsafe", r.findings
     assert any("builtins.eval" in f.message for f in r.findings), r.findings
+
+
+def test_120y4_a_sequence_item_is_no_deref_path() -> None:
+    # hyperpyyaml's deref walks mappings only ("mods[0]" is not valid: the load fails): code.remote as before
+    r = scan_bytes(("mods:\n  - !module:builtins\n" + _EVAL.format(ref="mods[0].eval")).encode(), "hyperparams.yaml")
+    assert r.verdict == "suspicious", r.findings
 
 
 def test_120y4_a_ref_cycle_ends() -> None:

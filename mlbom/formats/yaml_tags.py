@@ -95,7 +95,7 @@ class TagScan:
     # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
     # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
     keyed: list[tuple[str, str]] = field(default_factory=list)
-    # red team 120y-4: what each node at a hyperpyyaml path (``mods[b]``, ``a[0]``: deref's ``[…]`` walk) is, as
+    # red team 120y-4: what each node at a hyperpyyaml path (``mods[b]``: deref's ``[…]`` walk of mappings) is, as
     # :meth:`resolve` follows it: ("call", dotted path) a call tag, ("ref", "x") a ``!ref <x>``/``!copy <x>``,
     # ("alias", path) an alias of the node anchored at that path; one per path (a mapping keeps its last key)
     nodes: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -172,8 +172,8 @@ class TagScan:
             self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
 
     def _place(self, event: yaml.Event, call: str | None) -> None:
-        """Follow the reading's place (red team 120y-4): each node's hyperpyyaml path (``a``, ``a[b]``,
-        ``a[0]``); a node carrying a call tag, a whole ``!ref <x>`` or an alias is kept by its path
+        """Follow the reading's place (red team 120y-4): each node's hyperpyyaml path (``a``, ``a[b]``: keys of
+        mappings; an item of a sequence has none); a node carrying a call tag, a whole ``!ref <x>`` or an alias is kept by its path
         (:attr:`nodes`; a top-level one also in :attr:`keyed`), an anchor by the path it sits at."""
         if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
             self._stack = []
@@ -196,7 +196,11 @@ class TagScan:
                     self._stack.append([isinstance(event, yaml.MappingStartEvent), True, 0, None, True])
                 return
             base, at = top[3], top[2]
-            path = None if base is None or at is None else (f"{at}" if base == "" else f"{base}[{at}]")
+            # (deref walks mappings only: ``part not in branch`` of a list is a membership test, ``mods[0]`` fails)
+            path = None if base is None or at is None or not top[0] else (f"{at}" if base == "" else f"{base}[{at}]")
+        anchor = getattr(event, "anchor", None)
+        if not path and isinstance(anchor, str) and not isinstance(event, yaml.AliasEvent):
+            path = f"&{anchor}"  # (an anchored node no path reaches — a sequence's item —: an alias may give it one)
         if path:
             what: tuple[str, str] | None = None
             if call is not None:
@@ -213,7 +217,6 @@ class TagScan:
                     self.nodes[path] = what
                 else:
                     self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
-            anchor = getattr(event, "anchor", None)
             if isinstance(anchor, str) and not isinstance(event, yaml.AliasEvent) and len(self._anchors) < MAX_HYPER:
                 self._anchors[anchor] = path
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
