@@ -1966,6 +1966,9 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
         for root, attr in found.ref_attrs:
             if (reached := found.resolve(f"{root}.{attr}")) is not None:
                 targets.add(reached, ct.HYPERPYYAML)
+        if found.unresolved is not None:
+            acc.add("yaml.tags-unchecked", "high", f"{where}: {found.unresolved}: what a !ref <x.attr> fetches with "
+                    "getattr (hyperpyyaml deref) was not followed to its end", effect="suspicious")
         for j in ct.judge(targets.finish()):
             acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
     dunder = [a for _root, a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]

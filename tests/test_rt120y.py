@@ -164,3 +164,18 @@ def test_120y6_data_json_beside_lightning_own_keys_is_not_safe(extra: str) -> No
 ])
 def test_120y6_a_dataset_json_without_lightning_keys_stays_safe(text: str) -> None:
     assert scan_bytes(text.encode(), "config.yaml").verdict == "safe"
+
+
+def test_120y4_a_long_ref_chain_is_followed() -> None:
+    text = "a0: !module:builtins\n" + "".join(f"a{i}: !ref <a{i - 1}>\n" for i in range(1, 150))
+    r = scan_bytes((text + _EVAL.format(ref="a149.eval")).encode(), "hyperparams.yaml")
+    assert r.verdict == "unsafe", r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "a0: !module:builtins\n" + "".join(f"a{i}: !ref <a{i - 1}>\n" for i in range(1, 400)) + "z: !ref <a399.eval>\n",
+    "a: !module:builtins\nz: !ref <a" + "[b]" * 100 + ".eval>\n",
+])
+def test_120y4_past_the_reference_bounds_is_not_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "hyperparams.yaml")
+    assert r.verdict != "safe" and "yaml.tags-unchecked" in _ids(r), r.findings

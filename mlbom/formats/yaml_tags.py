@@ -61,6 +61,8 @@ HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|modu
                            re.I | re.M)
 MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
 _HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
+MAX_REF_HOPS = 200  # !ref chains and aliases followed for one reference (hyperpyyaml recurses: Python's stack)
+MAX_REF_PARTS = 64  # [...] parts of one reference's path
 
 
 @dataclass
@@ -108,6 +110,8 @@ class TagScan:
     # (mapping) or next index (sequence), the collection's own path, the collection is a mapping's key]
     _stack: list[list[object]] = field(default_factory=list, repr=False, compare=False)
     _anchors: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _resolved: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+    unresolved: str | None = None  # a reference :meth:`resolve` stopped following at a bound (why)
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
@@ -237,17 +241,28 @@ class TagScan:
     def resolve(self, ref: str, hops: int = 0) -> str | None:
         """The dotted path a hyperpyyaml reference ``ref`` (``a``, ``mods[b]``, ``a.attr``: deref) reaches when it
         is a call tag's object — following ``!ref`` chains, aliases and a prefix of the path that is one — with
-        the attribute it fetches appended; None when it reaches none (bounded: 32 hops)."""
-        if hops > 32:
+        the attribute it fetches appended; None when it reaches none. Each reference is resolved once (a cycle
+        reaches none); past :data:`MAX_REF_HOPS` hops or :data:`MAX_REF_PARTS` ``[…]`` parts it reaches none and
+        :attr:`unresolved` says so (fail closed: the scanner reports the references as not checked)."""
+        if ref in self._resolved:
+            return self._resolved[ref]
+        if hops > MAX_REF_HOPS:
+            self.unresolved = self.unresolved or f"a HyperPyYAML reference chain of over {MAX_REF_HOPS} hops"
             return None
-        attr = None
+        self._resolved[ref] = None  # (in progress: a cycle reaches none)
+        whole, attr = ref, None
         if "." in ref:
             ref, attr = ref.split(".", 1)
         parts = [p.strip("]") for p in ref.strip().split("[")]
+        if len(parts) > MAX_REF_PARTS:
+            self.unresolved = self.unresolved or f"a HyperPyYAML reference of over {MAX_REF_PARTS} [...] parts"
+            return None
+        heads = [parts[0]]
+        for p in parts[1:]:
+            heads.append(f"{heads[-1]}[{p}]")
         name: str | None = None
         for n in range(len(parts), 0, -1):  # the longest prefix of the walk that names a kept node
-            head = parts[0] + "".join(f"[{p}]" for p in parts[1:n])
-            what = self.nodes.get(head)
+            what = self.nodes.get(heads[n - 1])
             if what is None:
                 continue
             rest = parts[n:]
@@ -263,9 +278,9 @@ class TagScan:
                     sub = value + "".join(f"[{p}]" for p in rest)
                 name = self.resolve(sub, hops + 1) if sub is not None else None
             break
-        if name is None:
-            return None
-        return f"{name}.{attr}" if attr else name
+        out = None if name is None else (f"{name}.{attr}" if attr else name)
+        self._resolved[whole] = out
+        return out
 
     def _hyper_tag(self, tag: str, event: yaml.Event) -> str | None:
         """Note a local tag; the dotted path of a call tag (None for any other)."""
