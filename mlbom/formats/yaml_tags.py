@@ -329,9 +329,12 @@ class TagScan:
         try:
             for tok in tokenize.generate_tokens(io.StringIO(_HYPER_REF.sub(" ", value)).readline):
                 if tok.type == tokenize.STRING:
-                    lit = ast.literal_eval(tok.string)
+                    try:
+                        lit = ast.literal_eval(tok.string)
+                    except (SyntaxError, ValueError, MemoryError, RecursionError):  # (an f-string: not a constant)
+                        continue
                     decoded.append(lit if isinstance(lit, str) else "")
-        except (tokenize.TokenError, SyntaxError, ValueError, MemoryError, RecursionError, IndentationError):
+        except (tokenize.TokenError, SyntaxError, ValueError, MemoryError, RecursionError):
             pass
         joined = "".join(decoded).strip()
         for lit in decoded:
