@@ -1959,14 +1959,16 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
         targets = ct.Targets()
         for _prefix, name in found.hyper:
             targets.add(name, ct.HYPERPYYAML)
-        # a !ref <key.attr> of a key whose value is a call tag: getattr on what its path gives (the module of
-        # !module:builtins, the function of !name:x): judged as the path.attr it reaches
-        keyed: dict[str, list[str]] = {}
-        for key, name in found.keyed:
-            keyed.setdefault(key, []).append(name)
+        # a !ref <key.attr> of a node whose value is a call tag: getattr on what its path gives (the module of
+        # !module:builtins, the function of !name:x): judged as the path.attr it reaches — through a nested key
+        # (<mods[b].eval>), a !ref chain or an alias (red team 120y-4); one node per path, so one target per
+        # reference (red team 120y-5: every call tag of a key repeated N times × N references was N² targets)
         for root, attr in found.ref_attrs:
-            for name in keyed.get(root, ()):
-                targets.add(f"{name}.{attr}", ct.HYPERPYYAML)
+            if (reached := found.resolve(f"{root}.{attr}")) is not None:
+                targets.add(reached, ct.HYPERPYYAML)
+        if found.unresolved is not None:
+            acc.add("yaml.tags-unchecked", "high", f"{where}: {found.unresolved}: what a !ref <x.attr> fetches with "
+                    "getattr (hyperpyyaml deref) was not followed to its end", effect="suspicious")
         for j in ct.judge(targets.finish()):
             acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
     dunder = [a for _root, a in found.ref_attrs if any(is_dunder(p) for p in a.split("."))]
@@ -1991,10 +1993,16 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
     if outside:
         acc.add("code.remote", "high", f"{where}: the config pulls in files outside what this scan judged: "
                 f"{'; '.join(outside[:5])}; {_HYPER_INCLUDE[1]}", effect="suspicious")
-    if found.ref_builds and found.bang and not found.tuples:
+    if found.ref_quoted and not found.tuples:
+        acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy expression holds a Python string "
+                "literal: hyperpyyaml's parse_arithmetic evaluates it (escapes decoded, +, *, % applied), and a "
+                "'(…)' result becomes a !tuple that HyperPyYAML parses again with yaml.Loader (Python tags built): "
+                "not checked", effect="suspicious")
+    elif ((found.ref_builds and found.bang) or (found.ref_mixed and found.literal)) and not found.tuples:
         acc.add("yaml.tags-unchecked", "high", f"{where}: a HyperPyYAML !ref/!copy builds a string from other values "
-                "and a value holds a '!': a string built as '(…)' becomes a !tuple that HyperPyYAML parses again "
-                "with yaml.Loader (Python tags built): not checked", effect="suspicious")
+                "and a value holds a '!' (or a Python string literal parse_arithmetic evaluates): a string built as "
+                "'(…)' becomes a !tuple that HyperPyYAML parses again with yaml.Loader (Python tags built): not checked",
+                effect="suspicious")
     if found.local and found.hyperpyyaml():
         acc.add("yaml.unknown-tag", "info", f"{where}: local YAML tags HyperPyYAML registers no constructor for "
                 f"({first_of([repr(t[:100]) for t in found.local], 5)}): ruamel's Loader refuses them (the load fails)")

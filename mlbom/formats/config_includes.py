@@ -228,15 +228,20 @@ def _pyannote(root: object, out: Includes) -> None:
             continue
         entries = [v] if key == "pipeline" else [e for _k2, e in _entries(v) if _is_mapping(e)]
         for entry in entries:
-            keys = {_key(k2): v2 for k2, v2 in _entries(entry)}
-            name = _scalar(keys.get("name"))
-            if name is None:
-                continue
-            name = name.strip()
-            if _DOTTED.fullmatch(name):
-                out.classes.append(name[:200])
-            elif "params" in keys and _IDENT.fullmatch(name):
-                out.classes.append(f"{PYANNOTE_KEYS[key]}.{name[:200]}")
+            # every candidate of ``name`` (red team 120y-3: PyYAML puts merged pairs before the explicit ones, so
+            # an explicit ``name`` beside ``<<: {name: "-"}`` is the one pyannote imports; a dict of the
+            # candidates kept the last, the merged one)
+            pairs = [(_key(k2), v2) for k2, v2 in _entries(entry)]
+            has_params = any(k2 == "params" for k2, _v2 in pairs)
+            for k2, v2 in pairs:
+                name = _scalar(v2) if k2 == "name" else None
+                if name is None:
+                    continue
+                name = name.strip()
+                if _DOTTED.fullmatch(name):
+                    out.classes.append(name[:200])
+                elif has_params and _IDENT.fullmatch(name):
+                    out.classes.append(f"{PYANNOTE_KEYS[key]}.{name[:200]}")
 
 
 # LightningCLI's top-level keys (and its subcommands'): a string given for one is a config path
@@ -247,6 +252,23 @@ LIGHTNING_SUBCOMMANDS = frozenset({"fit", "validate", "test", "predict"})
 # naming a config file counts: vLLM's ``model: /models/llama`` is a weights folder) ...
 LIGHTNING_STRONG = frozenset({"trainer", "seed_everything", "fit"})
 JSONARGPARSE_KEYS = frozenset({"class_path", "init_args", "dict_kwargs", "__include__"})  # ... or anywhere
+# LightningCLI's own keys of its ``fit``/``validate``/… namespace (``ckpt_path`` of the subcommand, ``optimizer`` /
+# ``lr_scheduler`` of add_configure_optimizers_method_to_model) and ``model: null``: a split config passed as
+# ``--config data.yaml`` holds them beside ``data`` — evidence that a ``.json`` under ``data:`` is the datamodule's
+# config (red team 120y-6), not of the stronger kind (any string of a LightningCLI key)
+LIGHTNING_OWN = frozenset({"ckpt_path", "optimizer", "lr_scheduler"})
+
+
+def _null_model(root: object) -> bool:
+    """Whether the top-level ``model`` of ``root`` is null (``model: null``, ``model: ~``, ``model:``)."""
+    for k, v in _entries(root):
+        if _key(k) == "model":
+            if v is None:
+                return True
+            if isinstance(v, yaml.ScalarNode) and (v.tag == "tag:yaml.org,2002:null" or (
+                    not v.style and v.value in ("", "~", "null", "Null", "NULL"))):  # (plain: None, libyaml "")
+                return True
+    return False
 INCLUDE = "__include__"
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")
 # keys that name a data path (a ``str``/``Path`` argument, never loaded as a config)
@@ -338,6 +360,9 @@ def _jsonargparse(root: object, out: Includes) -> None:
             top.add(key)
     strong = bool(top & LIGHTNING_STRONG)
     evident = strong or {"model", "data"} <= top
+    # LightningCLI's own keys beside ``data`` (red team 120y-6): a ``.json`` under ``data:`` is then the
+    # datamodule's config, as under ``trainer:`` evidence
+    lightning_own = strong or bool(top & LIGHTNING_OWN) or _null_model(root)
     # (key, value, how it counts: "key" a config by its key alone, "suffix" by its name, "top" by its name
     # under a top-level LightningCLI key — in any config: red team 118pa-2, a config whose only key was
     # model: ../shared/x.yaml was no evident jsonargparse config, and LightningCLI loads it)
@@ -396,7 +421,7 @@ def _jsonargparse(root: object, out: Includes) -> None:
             elif leaving_config_path(under, v):
                 found.append((under, v, "suffix"))
     out.config_paths.extend((k, v) for k, v, how in found
-                            if k == INCLUDE or how == "top" or (how == "data-json" and strong)
+                            if k == INCLUDE or how == "top" or (how == "data-json" and lightning_own)
                             or (how != "data-json" and evident and (strong or how == "suffix")))
 
 

@@ -52,11 +52,17 @@ HYPER_INCLUDE = "!include:"
 HYPER_DATA = frozenset({"!ref", "!copy", "!tuple", "!PLACEHOLDER"})
 # a HyperPyYAML tag as a text may spell it (a handle's prefix, a verbatim tag, ``%xx`` escapes, a ``%TAG``
 # directive): in a text no PyYAML parser reads to its end, ruamel (HyperPyYAML's parser, YAML 1.2: ``&x:`` is an
-# anchor there, an error for PyYAML and libyaml) may read on to such a tag
-HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|^%TAG|![\w!<-]*%[0-9A-Fa-f]{2}",
+# anchor there, an error for PyYAML and libyaml) may read on to such a tag. Fail closed: a ``%TAG`` directive
+# anywhere (red team 120y-1: after a bare ``\r`` line break, which ruamel reads as one and ``^`` under re.M never
+# follows, ``%TAG !x! !a`` + ``!x!pply:os.system`` splits ``apply`` between the prefix and the suffix), and any
+# local tag whose text holds a ``:`` (a handle's prefix may supply any part of the call tag's word)
+HYPER_SPELLED = re.compile(r"!(?:[\w-]*!)?(?:<!)?(?:new|name|apply|applyref|module|include):|%TAG"
+                           r"|![\w!<-]*%[0-9A-Fa-f]{2}|(?:^|(?<=[\s\[\]{},:?-]))!(?!!)[^\s\[\]{},]+:",
                            re.I | re.M)
 MAX_HYPER = 10_000  # HyperPyYAML names kept from one text (more: bounded, never a silent cap)
 _HYPER_REF = re.compile(r"<([^>]*)>")  # hyperpyyaml recursive_resolve's reference_finder
+MAX_REF_HOPS = 200  # !ref chains and aliases followed for one reference (hyperpyyaml recurses: Python's stack)
+MAX_REF_PARTS = 64  # [...] parts of one reference's path
 
 
 @dataclass
@@ -83,15 +89,29 @@ class TagScan:
     # together, the string built may be a ``(…)`` that HyperPyYAML's ``!tuple`` parses for Python tags
     ref_builds: bool = False
     bang: bool = False
+    # red team 120y-2: a ``!ref``/``!copy`` that is not one whole ``<x>`` (parse_arithmetic evaluates what it
+    # builds), and a scalar holding a quote with a backslash, a ``%`` or a ``!`` (a Python string literal that
+    # evaluates to a ``!``): together, the built string may be any ``(…)``
+    ref_mixed: bool = False
+    literal: bool = False
     # the top-level keys whose value is a call tag: (key, dotted path); a ``!ref <key.attr>`` is then
     # ``getattr`` on what the path gives (a module of ``!module:``, the object of ``!name:``): ``path.attr``
     keyed: list[tuple[str, str]] = field(default_factory=list)
+    # red team 120y-4: what each node at a hyperpyyaml path (``mods[b]``: deref's ``[…]`` walk of mappings) is, as
+    # :meth:`resolve` follows it: ("call", dotted path) a call tag, ("ref", "x") a ``!ref <x>``/``!copy <x>``,
+    # ("alias", path) an alias of the node anchored at that path; one per path (a mapping keeps its last key)
+    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a quoted Python string literal in a ``!ref``/``!copy`` expression (hyperpyyaml's parse_arithmetic evaluates it,
+    # escapes decoded: red team 120y-2): the literals (decoded), and whether one was met at all
+    ref_literals: list[str] = field(default_factory=list)
+    ref_quoted: bool = False
     _seen: set[tuple[str, object]] = field(default_factory=set, repr=False, compare=False)  # (list, item): O(1)
-    # the reading's place: depth of collections, the top-level node a mapping, a key expected next, the last key
-    _depth: int = field(default=0, repr=False, compare=False)
-    _top_map: bool = field(default=False, repr=False, compare=False)
-    _want_key: bool = field(default=False, repr=False, compare=False)
-    _key: str | None = field(default=None, repr=False, compare=False)
+    # the reading's place: one frame per open collection — [is a mapping, a key expected next, the last key
+    # (mapping) or next index (sequence), the collection's own path, the collection is a mapping's key]
+    _stack: list[list[object]] = field(default_factory=list, repr=False, compare=False)
+    _anchors: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _resolved: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+    unresolved: str | None = None  # a reference :meth:`resolve` stopped following at a bound (why)
 
     def merge(self, one: TagScan) -> None:
         """Another reading's tags, added to these (each once)."""
@@ -99,9 +119,19 @@ class TagScan:
                            ("ref_attrs", MAX_HYPER), ("local", MAX_TAGS), ("tuples", MAX_TAGS), ("keyed", MAX_HYPER)):
             for item in getattr(one, which):
                 self._add(which, item, cap)
+        for path, what in one.nodes.items():
+            if path in self.nodes or len(self.nodes) < MAX_HYPER:
+                self.nodes[path] = what
+            else:
+                self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+        for lit in one.ref_literals:
+            self._add("ref_literals", lit, MAX_TAGS)
+        self.ref_quoted = self.ref_quoted or one.ref_quoted
         self.hyper_data = self.hyper_data or one.hyper_data
         self.ref_builds = self.ref_builds or one.ref_builds
         self.bang = self.bang or one.bang
+        self.ref_mixed = self.ref_mixed or one.ref_mixed
+        self.literal = self.literal or one.literal
         self.bounded = self.bounded or one.bounded
 
     def hyperpyyaml(self) -> bool:
@@ -125,6 +155,13 @@ class TagScan:
             self.bang = True
             if value.startswith("(") and value.endswith(")"):
                 self._tuple(value, budget)
+        if isinstance(event, yaml.ScalarEvent) and isinstance(value, str) and ("'" in value or '"' in value) \
+                and ("\\" in value or "%" in value or "!" in value):
+            # a Python string literal a reference may carry into an expression: parse_arithmetic evaluates it —
+            # escapes decoded (\x21, \041, \N{…}), '%c' % 33 formatted — into any text (red team 120y-2)
+            self.literal = True
+        if tag in ("!ref", "!copy") and isinstance(value, str) and ("'" in value or '"' in value):
+            self._ref_literal(value, budget)
 
     def _add(self, which: str, item: object, cap: int) -> None:
         """``item`` added to the list ``which`` once; past ``cap`` (:data:`MAX_HYPER`: never a silent
@@ -139,28 +176,111 @@ class TagScan:
             self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
 
     def _place(self, event: yaml.Event, call: str | None) -> None:
-        """Follow the reading's top-level mapping: a key whose value node carries a call tag is kept
-        (:attr:`keyed`)."""
+        """Follow the reading's place (red team 120y-4): each node's hyperpyyaml path (``a``, ``a[b]``: keys of
+        mappings; an item of a sequence has none); a node carrying a call tag, a whole ``!ref <x>`` or an alias is kept by its path
+        (:attr:`nodes`; a top-level one also in :attr:`keyed`), an anchor by the path it sits at."""
         if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
-            self._depth, self._top_map, self._want_key, self._key = 0, False, False, None
+            self._stack = []
             return
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self._depth -= 1
+            if self._stack and self._stack.pop()[4]:
+                return  # (a complex key read: its value comes next)
+            self._advance()
             return
         if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
                                   yaml.SequenceStartEvent)):
             return
-        if self._depth == 1 and self._top_map:  # a node of the top-level mapping: a key or its value
-            if self._want_key:
-                self._key = event.value if isinstance(event, yaml.ScalarEvent) else None
-            elif call is not None and self._key is not None:
-                self._add("keyed", (self._key, call), MAX_HYPER)
-            self._want_key = not self._want_key
+        path: str | None = ""
+        if self._stack:
+            top = self._stack[-1]
+            if top[0] and top[1]:  # a key of a mapping
+                top[2] = event.value if isinstance(event, yaml.ScalarEvent) else None
+                top[1] = False
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):  # a complex key
+                    self._stack.append([isinstance(event, yaml.MappingStartEvent), True, 0, None, True])
+                return
+            base, at = top[3], top[2]
+            # (deref walks mappings only: ``part not in branch`` of a list is a membership test, ``mods[0]`` fails)
+            path = None if base is None or at is None or not top[0] else (f"{at}" if base == "" else f"{base}[{at}]")
+        anchor = getattr(event, "anchor", None)
+        if not path and isinstance(anchor, str) and not isinstance(event, yaml.AliasEvent):
+            path = f"&{anchor}"  # (an anchored node no path reaches — a sequence's item —: an alias may give it one)
+        if path:
+            what: tuple[str, str] | None = None
+            if call is not None:
+                what = ("call", call)
+                if "[" not in path:
+                    self._add("keyed", (path, call), MAX_HYPER)
+            elif isinstance(event, yaml.AliasEvent) and event.anchor in self._anchors:
+                what = ("alias", self._anchors[event.anchor])
+            elif isinstance(event, yaml.ScalarEvent) and event.tag in ("!ref", "!copy") \
+                    and isinstance(event.value, str) and _HYPER_REF.fullmatch(event.value.strip()):
+                what = ("ref", event.value.strip()[1:-1])
+            if what is not None:
+                if path in self.nodes or len(self.nodes) < MAX_HYPER:
+                    self.nodes[path] = what
+                else:
+                    self.bounded = self.bounded or f"over {MAX_HYPER} HyperPyYAML tags (the rest not judged)"
+            if isinstance(anchor, str) and not isinstance(event, yaml.AliasEvent) and len(self._anchors) < MAX_HYPER:
+                self._anchors[anchor] = path
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if self._depth == 0:
-                self._top_map = isinstance(event, yaml.MappingStartEvent)
-                self._want_key = True
-            self._depth += 1
+            self._stack.append([isinstance(event, yaml.MappingStartEvent), True, 0, path, False])
+        else:
+            self._advance()
+
+    def _advance(self) -> None:
+        """A node of the innermost collection read: a mapping expects a key next, a sequence its next index."""
+        if not self._stack:
+            return
+        top = self._stack[-1]
+        if top[0]:
+            top[1] = True
+        elif isinstance(top[2], int):
+            top[2] += 1
+
+    def resolve(self, ref: str, hops: int = 0) -> str | None:
+        """The dotted path a hyperpyyaml reference ``ref`` (``a``, ``mods[b]``, ``a.attr``: deref) reaches when it
+        is a call tag's object — following ``!ref`` chains, aliases and a prefix of the path that is one — with
+        the attribute it fetches appended; None when it reaches none. Each reference is resolved once (a cycle
+        reaches none); past :data:`MAX_REF_HOPS` hops or :data:`MAX_REF_PARTS` ``[…]`` parts it reaches none and
+        :attr:`unresolved` says so (fail closed: the scanner reports the references as not checked)."""
+        if ref in self._resolved:
+            return self._resolved[ref]
+        if hops > MAX_REF_HOPS:
+            self.unresolved = self.unresolved or f"a HyperPyYAML reference chain of over {MAX_REF_HOPS} hops"
+            return None
+        self._resolved[ref] = None  # (in progress: a cycle reaches none)
+        whole, attr = ref, None
+        if "." in ref:
+            ref, attr = ref.split(".", 1)
+        parts = [p.strip("]") for p in ref.strip().split("[")]
+        if len(parts) > MAX_REF_PARTS:
+            self.unresolved = self.unresolved or f"a HyperPyYAML reference of over {MAX_REF_PARTS} [...] parts"
+            return None
+        heads = [parts[0]]
+        for p in parts[1:]:
+            heads.append(f"{heads[-1]}[{p}]")
+        name: str | None = None
+        for n in range(len(parts), 0, -1):  # the longest prefix of the walk that names a kept node
+            what = self.nodes.get(heads[n - 1])
+            if what is None:
+                continue
+            rest = parts[n:]
+            kind, value = what
+            if kind == "call":
+                # (getattr through a module's attributes or an object's items: judged as the path it reaches)
+                name = ".".join([value, *rest]) if rest else value
+            elif kind == "alias":
+                name = self.resolve(value + "".join(f"[{p}]" for p in rest), hops + 1)
+            else:
+                sub = value if not rest else None
+                if rest and "." not in value:
+                    sub = value + "".join(f"[{p}]" for p in rest)
+                name = self.resolve(sub, hops + 1) if sub is not None else None
+            break
+        out = None if name is None else (f"{name}.{attr}" if attr else name)
+        self._resolved[whole] = out
+        return out
 
     def _hyper_tag(self, tag: str, event: yaml.Event) -> str | None:
         """Note a local tag; the dotted path of a call tag (None for any other)."""
@@ -176,10 +296,12 @@ class TagScan:
             self.hyper_data = True
             value = getattr(event, "value", None)
             if tag in ("!ref", "!copy") and isinstance(value, str):
-                if "<" in value and not _HYPER_REF.fullmatch(value) and value[:1] in "(<" and value[-1:] in ")>":
-                    # (recursive_resolve: each <x> replaced by str() of its value: it may start with "(" and end
-                    # with ")", the !tuple resolver's shape)
-                    self.ref_builds = True
+                if "<" in value and not _HYPER_REF.fullmatch(value):
+                    # (recursive_resolve: each <x> replaced by str() of its value, and parse_arithmetic evaluates
+                    # the text built: a value holding a Python string literal may become any text, red team 120y-2)
+                    self.ref_mixed = True
+                    if value[:1] in "(<" and value[-1:] in ")>":  # (it may start with "(" and end with ")")
+                        self.ref_builds = True
                 for ref in _HYPER_REF.findall(value):
                     if "." in ref:  # hyperpyyaml deref: ``<a.attr>`` is getattr(a, "attr") at load
                         root, attr = ref.split(".", 1)
@@ -187,6 +309,40 @@ class TagScan:
         else:
             self._add("local", tag, MAX_TAGS)
         return None
+
+    def _ref_literal(self, value: str, budget: EventBudget) -> None:
+        """A ``!ref``/``!copy`` expression holding a quote (red team 120y-2): hyperpyyaml's ``parse_arithmetic``
+        (``_ast_eval``) evaluates Python string literals — escapes decoded — and ``+``/``*``/``%`` on them, so
+        the text it builds is not the text written; a ``(…)`` result is a ``!tuple`` parsed again with
+        ``yaml.Loader``. The literals are decoded here (``ast.literal_eval``: data only) and their
+        concatenation read as the tuple path reads it; the expression itself stays unchecked (:attr:`ref_quoted`)."""
+        import ast
+        import io
+        import tokenize
+
+        self.ref_quoted = True
+        self.ref_builds = True
+        if (spent := budget.spend_text(len(value))) is not None:
+            self.bounded = self.bounded or spent
+            return
+        decoded: list[str] = []
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(_HYPER_REF.sub(" ", value)).readline):
+                if tok.type == tokenize.STRING:
+                    try:
+                        lit = ast.literal_eval(tok.string)
+                    except (SyntaxError, ValueError, MemoryError, RecursionError):  # (an f-string: not a constant)
+                        continue
+                    decoded.append(lit if isinstance(lit, str) else "")
+        except (tokenize.TokenError, SyntaxError, ValueError, MemoryError, RecursionError):
+            pass
+        joined = "".join(decoded).strip()
+        for lit in decoded:
+            if "!" in lit:
+                self.bang = True
+                self._add("ref_literals", lit[:200], MAX_TAGS)
+        if joined.startswith("(") and joined.endswith(")") and "!" in joined:
+            self._tuple(joined, budget)
 
     def _tuple(self, value: str, budget: EventBudget) -> None:
         inner = "[" + value[1:-1] + "]"
