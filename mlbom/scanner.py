@@ -1747,6 +1747,21 @@ _JSONARGPARSE_INCLUDE = ("jsonargparse __include__ config", "jsonargparse (confi
                          "resolve_config_includes loads every config an __include__ names)")
 
 
+def _leaving_config_file(value: str, what: str, loader: str, acc: _Acc, where: str) -> str | None:
+    """Why a config file a loader reads by name (a jsonargparse config path, a HyperPyYAML
+    ``!include:``) lands outside what a scan of the folder judges — absolute, a drive, ``~``, a URL,
+    a folder the walker skips, a backslash —, or None: inside (judged where it lies), or climbing out
+    with ``..`` (a :class:`CodeRef` settled after the walk, as a ``_BASE_``: judged only when this run
+    scanned that very file)."""
+    why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+    if why is None and "\\" in value:
+        why = "holds a backslash"
+    if why is not None and why.startswith("climbs out"):
+        acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        return None
+    return why
+
+
 def _jsonargparse_includes(included: ci.Includes, acc: _Acc, where: str) -> list[str]:
     """Configs jsonargparse may load that leave the folder (117pa-7): one climbing out with ``..`` is a
     reference settled after the walk (:class:`CodeRef`, as a ``_BASE_``); one absolute, on a drive, under
@@ -1754,14 +1769,8 @@ def _jsonargparse_includes(included: ci.Includes, acc: _Acc, where: str) -> list
     out: list[str] = []
     for key, value in included.config_paths[:_MAX_REFS]:
         what, loader = _JSONARGPARSE_INCLUDE if key == "__include__" else _JSONARGPARSE
-        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
-        if why is None and "\\" in value:
-            why = "holds a backslash"
-        if why is None:
-            continue
-        if why.startswith("climbs out"):
-            acc.code_refs.append(CodeRef(value, value, what, loader, where))
-        else:
+        why = _leaving_config_file(value, what, loader, acc, where)
+        if why is not None:
             out.append(f"{key} {value[:200]!r}: it {why}; {loader}")
     if len(included.config_paths) > _MAX_REFS:
         out.append(f"more than {_MAX_REFS} config paths jsonargparse may load (the rest not checked)")
@@ -1978,15 +1987,8 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
                 "load (reaches interpreter internals)", effect="unsafe")
     outside: list[str] = []
     for value in found.includes[:_MAX_REFS]:
-        what, loader = _HYPER_INCLUDE
-        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
-        if why is None and "\\" in value:
-            why = "holds a backslash"
-        if why is None:
-            continue
-        if why.startswith("climbs out"):
-            acc.code_refs.append(CodeRef(value, value, what, loader, where))
-        else:
+        why = _leaving_config_file(value, *_HYPER_INCLUDE, acc, where)
+        if why is not None:
             outside.append(f"!include:{value[:200]}: it {why}")
     if len(found.includes) > _MAX_REFS:
         outside.append(f"more than {_MAX_REFS} !include: tags (the rest not checked)")
