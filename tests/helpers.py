@@ -135,6 +135,37 @@ def keras_archive(cfg: object) -> bytes:
     return buf.getvalue()
 
 
+def keras_verdict(effects: dict[str, str]) -> str:
+    """The verdict a Keras judgement's effects fold to."""
+    vals = set(effects.values())
+    return next((v for v in ("unsafe", "error", "suspicious") if v in vals), "safe")
+
+
+def keras_judged(doc: object, loader: str | None = "keras3") -> tuple[str, set[str]]:
+    """The verdict and finding ids :func:`mlbom.formats.keras.judge_config` gives ``doc`` under ``loader``'s rules."""
+    from mlbom.formats.keras import judge_config
+
+    f = judge_config(doc, "config.json", loader=loader)
+    return keras_verdict(dict(f.effects)), {i for i, _, _ in f.findings}
+
+
+def keras_dense(**config: object) -> dict[str, object]:
+    """A Keras 3 Dense layer's config, with ``config`` added to its own."""
+    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+            "config": {"name": "d", "units": 2, **config}}
+
+
+def keras_model(*layers: dict[str, object], compile_config: object = None) -> dict[str, object]:
+    """A Keras 3 Sequential model of ``layers`` behind an InputLayer."""
+    doc: dict[str, object] = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                              "config": {"name": "s", "layers": [
+                                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                                   "config": {"batch_shape": [None, 4], "name": "in"}}, *layers]}}
+    if compile_config is not None:
+        doc["compile_config"] = compile_config
+    return doc
+
+
 def es256_key_files(folder: Path, name: str = "k") -> tuple[object, Path, Path]:
     """A fresh ES256 key written as ``NAME.key`` (PKCS#8 PEM) and ``NAME.pub`` (SPKI PEM):
     (the private key, its file, the public key's file)."""

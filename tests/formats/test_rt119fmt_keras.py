@@ -27,33 +27,16 @@ from mlbom.formats.keras import judge_config, parse_keras_config
 from mlbom.scanner import scan_file
 from tests.conftest import FIXTURES
 from tests.helpers import counting_calls, keras_archive
+from tests.helpers import keras_dense as _dense
+from tests.helpers import keras_model as _model
+from tests.helpers import keras_verdict as _verdict
 
 KERAS = FIXTURES / "keras"
-
-
-def _verdict(effects: dict[str, str]) -> str:
-    vals = set(effects.values())
-    return next((v for v in ("unsafe", "error", "suspicious") if v in vals), "safe")
 
 
 def _judge(doc: object) -> tuple[str, set[str]]:
     f = parse_keras_config(json.dumps(doc).encode())
     return _verdict(dict(f.effects)), {i for i, _, _ in f.findings}
-
-
-def _dense(**config: object) -> dict[str, object]:
-    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
-            "config": {"name": "d", "units": 2, **config}}
-
-
-def _model(*layers: dict[str, object], compile_config: object = None) -> dict[str, object]:
-    doc: dict[str, object] = {"module": "keras", "class_name": "Sequential", "registered_name": None,
-                              "config": {"name": "s", "layers": [
-                                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-                                   "config": {"batch_shape": [None, 4], "name": "in"}}, *layers]}}
-    if compile_config is not None:
-        doc["compile_config"] = compile_config
-    return doc
 
 
 def _scan_archive(tmp_path: Path, cfg: object) -> str:

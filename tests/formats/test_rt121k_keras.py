@@ -23,33 +23,14 @@ from __future__ import annotations
 import pytest
 
 from mlbom.formats import keras_names
-from mlbom.formats.keras import judge_config
-
-
-def _verdict(effects: dict[str, str]) -> str:
-    vals = set(effects.values())
-    return next((v for v in ("unsafe", "error", "suspicious") if v in vals), "safe")
-
-
-def _judge(doc: object, loader: str | None = "keras3") -> tuple[str, set[str]]:
-    f = judge_config(doc, "config.json", loader=loader)
-    return _verdict(dict(f.effects)), {i for i, _, _ in f.findings}
+from tests.helpers import keras_judged as _judge
+from tests.helpers import keras_model as _model
 
 
 def _legacy_seq(*layers: dict[str, object]) -> dict[str, object]:
     return {"class_name": "Sequential", "config": {"name": "s", "layers": [
         {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "name": "in"}},
         *layers]}}
-
-
-def _model(*layers: dict[str, object], compile_config: object = None) -> dict[str, object]:
-    doc: dict[str, object] = {"module": "keras", "class_name": "Sequential", "registered_name": None,
-                              "config": {"name": "s", "layers": [
-                                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-                                   "config": {"batch_shape": [None, 4], "name": "in"}}, *layers]}}
-    if compile_config is not None:
-        doc["compile_config"] = compile_config
-    return doc
 
 
 # ---- 121k-1: a module key does not undo the legacy rule -------------------------------------------
