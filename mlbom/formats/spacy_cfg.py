@@ -7,8 +7,9 @@
   not to this one) is a whole other pipeline loaded with its own config and component files. A
   pipeline ``nlp.to_disk`` writes never keeps ``source`` (the sourced component's own config is
   written in its place), so one here was put there.
-- ``[nlp.before_creation]``/``[nlp.after_creation]``/``[nlp.after_pipeline_creation]`` with
-  ``@callbacks = "spacy.copy_from_base_model.v1"``: runs at every ``spacy.load`` and calls
+- ``@callbacks = "spacy.copy_from_base_model.v1"`` anywhere in ``[nlp]`` (``before_creation``,
+  ``after_creation``, ``after_pipeline_creation``, and the ``tokenizer``/``vectors`` functions
+  ``Language.__init__`` calls, red team 121d-2): runs at every ``spacy.load`` and calls
   ``util.load_model`` on its ``tokenizer`` and ``vocab`` (spacy ``training/callbacks.py``).
 - a component named with a path that leaves the folder (``../x``, absolute): ``Language.from_disk``
   reads each component from ``path / name`` (spacy ``util.from_disk``), its thinc model included.
@@ -54,7 +55,6 @@ from typing import Any
 
 MAX_WORK = 4_000_000  # characters interpolation and the round trip may produce, per file
 _STEP = 32  # what each piece costs at least (a fan-out of one-character pieces is bounded by count too)
-_CALLBACKS = ("before_creation", "after_creation", "after_pipeline_creation")
 _COPY_FROM_BASE = "spacy.copy_from_base_model"
 _VARIABLE_RE = re.compile(r"\$\{[\w\.:]+\}")  # confection's VARIABLE_RE
 _SECTION_PREFIX = "__SECTION__:"
@@ -352,22 +352,27 @@ def _judge(tree: dict[str, Any], out: dict[str, str], *, raw: bool) -> None:
                            "this one's files (a thinc model, its cfg) are read from outside the pipeline folder")
     if not isinstance(nlp, dict):
         return
-    for key in _CALLBACKS:
-        cb = nlp.get(key)
-        if not isinstance(cb, dict):
-            continue
+    # every promise under [nlp] (red team 121d-2): Language.from_config resolves the whole [nlp]
+    # block and calls its tokenizer and vectors functions (Language.__init__) and its three creation
+    # callbacks; confection ties no slot to a registry, so a @callbacks promise works in any of them
+    stack: list[tuple[str, dict[str, Any]]] = [("nlp", nlp)]
+    while stack:
+        where, cb = stack.pop()
+        for key, sub in cb.items():
+            if isinstance(sub, dict):
+                stack.append((f"{where}.{key}", sub))
         name = cb.get("@callbacks")
         if not isinstance(name, str) or not name.startswith(_COPY_FROM_BASE):
             continue
         for arg in ("tokenizer", "vocab"):
             v = cb.get(arg)
             if isinstance(v, dict):
-                out.setdefault(f"[nlp.{key}] {arg} = {v!r}",
+                out.setdefault(f"[{where}] {arg} = {v!r}",
                                f"{name} runs at every spacy.load and calls util.load_model on what this block "
                                "resolves to (a registered function's return value): a package imported, a pipeline "
                                "loaded")
             elif _loads_model(v) and not _unresolved(v):
-                out.setdefault(f"[nlp.{key}] {arg} = {v!r}",
+                out.setdefault(f"[{where}] {arg} = {v!r}",
                                f"{name} runs at every spacy.load and calls util.load_model on it: "
                                "an installed package is imported, a path is another pipeline loaded")
 
