@@ -4,6 +4,9 @@ input (121d-1)."""
 
 from __future__ import annotations
 
+import configparser
+from typing import Any
+
 import pytest
 
 from mlbom.formats import spacy_cfg
@@ -18,3 +21,18 @@ def test_copy_from_base_model_anywhere_in_nlp_is_judged(slot: str) -> None:
     assert at == [f"[nlp.{slot}] tokenizer = '/srv/elsewhere/pipeline'"]
     # spaCy's documented use, [initialize.before_init], runs at nlp.initialize (training), not at spacy.load
     assert spacy_cfg.findings(_BASE + "[initialize]\n\n[initialize.before_init]\n" + _COPY) == []
+
+
+def test_each_section_is_copied_once_per_reading_not_once_per_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    items = configparser.RawConfigParser.items
+
+    def counting(self: configparser.RawConfigParser, *args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[:1]))
+        return items(self, *args, **kwargs)
+
+    monkeypatch.setattr(configparser.RawConfigParser, "items", counting)
+    opts = "".join(f"k{i}=1\n" for i in range(50))
+    text = f"[a]\nb = $$\n{opts}\n[nlp]\nlang = \"en\"\npipeline = []\nx = {'${a.b}' * 200}\n\n[components]\n"
+    assert spacy_cfg.findings(text) == []
+    assert 0 < len(calls) <= 2 * 3  # ([a] and at most one more section, in each of the three readings)

@@ -81,6 +81,16 @@ class _Interpolation(configparser.ExtendedInterpolation):
 
     def __init__(self, budget: _Budget) -> None:
         self.budget = budget
+        self._sections: dict[str, dict[str, str]] = {}  # (one parser per instance: its raw sections, built once)
+
+    def _section(self, parser: Any, sect: str) -> dict[str, str]:
+        """The raw mapping of ``sect``, built once per parse (red team 121d-3: building it for every
+        reference was references x options of work the budget did not see)."""
+        m = self._sections.get(sect)
+        if m is None:
+            m = self._sections[sect] = dict(parser.items(sect, raw=True))
+            self.budget.charge(sum(len(k) + len(v or "") for k, v in m.items()))
+        return m
 
     def before_get(self, parser: Any, section: str, option: str, value: str,
                    defaults: Any) -> str:
@@ -137,7 +147,7 @@ class _Interpolation(configparser.ExtendedInterpolation):
                 if v is None:  # (an option without a value: confection refuses the file)
                     raise configparser.InterpolationMissingOptionError(option, section, rawval, orig_var)
                 if "$" in v:
-                    self._interp(parser, opt, accum, v, sect, dict(parser.items(sect, raw=True)), depth + 1)
+                    self._interp(parser, opt, accum, v, sect, self._section(parser, sect), depth + 1)
                 else:
                     self.budget.charge(len(v))
                     accum.append(v)
