@@ -1361,7 +1361,9 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     its own files only (``top_only``; its sub-folders are the rest of the project, swept as
     before); a spaCy pipeline there also gives a model per component folder (:func:`_spacy_components`).
     A whole-folder model that holds another input of the run (an environment, a dataset folder) is
-    read ``top_only`` too, and the weights below it stay models of their own; a spaCy pipeline so
+    read ``top_only`` too, and what lies below it is grouped by these same rules, as below the
+    project folder (red team 121d-1: a spaCy pipeline or an HF folder nested in it was in no model:
+    a nested model folder is left to an outer one only when that one is read whole); a spaCy pipeline so
     read gives a model per component folder as well (its msgpack component files are no weights).
     A weight directly in the project folder that ``model:.`` leaves out
     (:func:`project_code_left_out`) stays a model of its own."""
@@ -1369,34 +1371,50 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
     trees = {f for f, kind in folders.items() if kind != "flat"}
-    whole: set[Path] = spacy - {top}
-    flat: set[Path] = set()
+    root = project_dir.resolve()
+    others = [c for c in covered | (envs or set()) if c != root]
+    out: list[tuple[Path, bool]] = []
     singles: list[Path] = []
+    shallow_spacy: list[Path] = []
+    every_whole: set[Path] = set()
     root_model = top in spacy
+
+    def group(base: Path, below: list[Path]) -> None:
+        """The model folders below ``base`` (the project folder, or a whole-folder model read for its
+        own files only) and the weights ``below`` it (not in it), grouped by the rules above. A model
+        folder nested in a whole folder is left to it only when that folder is read whole (red team
+        121d-1: one nested in a folder read ``top_only`` was in no model)."""
+        whole: set[Path] = {f for f in spacy if base in f.parents}
+        flat: set[Path] = set()
+        for p in below:
+            above = [a for a in p.parents if base in a.parents and a in trees]
+            if above:
+                whole.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
+            elif p.parent in folders:
+                flat.add(p.parent)
+            else:
+                singles.append(p)
+        whole = {f for f in whole if not any(a in whole for a in f.parents)}
+        out.extend((f, True) for f in flat if not any(a in whole for a in f.parents))
+        for f in sorted(whole):
+            every_whole.add(f)
+            real = root / f.relative_to(top)
+            holds = any(c.is_relative_to(real) for c in others)
+            out.append((f, holds))
+            if holds:  # read for its own files: what lies below it is grouped as below the project
+                group(f, [p for p in below if p.parent != f and f in p.parents])
+                if f in spacy:
+                    shallow_spacy.append(f)
+
+    below_top: list[Path] = []
     for p in weights:
-        above = [a for a in p.parents if a != top and a in trees]
-        if above:
-            whole.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
-        elif p.parent != top and p.parent in folders:
-            flat.add(p.parent)
-        elif p.parent == top and top in folders:
+        if p.parent != top:
+            below_top.append(p)
+        elif top in folders:
             root_model = True
         else:
             singles.append(p)
-    whole = {f for f in whole if not any(a in whole for a in f.parents)}
-    flat = {f for f in flat if not any(a in whole for a in f.parents)}
-    root = project_dir.resolve()
-    others = [c for c in covered | (envs or set()) if c != root]
-    out: list[tuple[Path, bool]] = [(f, True) for f in flat]
-    shallow_spacy: list[Path] = []
-    for f in whole:
-        real = root / f.relative_to(top)
-        holds = any(c.is_relative_to(real) for c in others)
-        out.append((f, holds))
-        if holds:  # the weights below it (not in it) stay models of their own
-            singles += [p for p in weights if p.parent != f and f in p.parents]
-            if f in spacy:
-                shallow_spacy.append(f)
+    group(top, below_top)
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
@@ -1412,7 +1430,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     for f in shallow_spacy:
         for sub in _spacy_components(f):
             real = root / sub.relative_to(top)
-            if sub in done or sub in whole or real in covered:
+            if sub in done or sub in every_whole or real in covered:
                 continue
             holds = any(c.is_relative_to(real) for c in others)
             done.add(sub)
