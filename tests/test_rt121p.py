@@ -40,6 +40,33 @@ def test_1_cyclic_or_long_chain_fails_closed(tmp_path: Path, ctx: dict[str, obje
     assert not bom.is_complete
 
 
+
+# --- 121p-2: @language / @index container maps are read; a non-text checksum is said -------------
+
+_MAPS: dict[str, dict[str, object]] = {
+    "language": _ds([{**_NO_SHA, "h": {"en": _ZERO}}], ctx={**_CTX, "h": {"@id": "sc:sha256", "@container": "@language"}}),
+    "index": _ds([{**_NO_SHA, "h": {"a": _ZERO}}], ctx={**_CTX, "h": {"@id": "sc:sha256", "@container": "@index"}}),
+    "index-set": _ds([{**_NO_SHA, "h": {"a": [_ZERO]}}],
+                     ctx={**_CTX, "h": {"@id": "sc:sha256", "@container": ["@index", "@set"]}}),
+    "standard-name": _ds([{**_NO_SHA, "sha256": {"a": _ZERO}}],
+                         ctx={**_CTX, "sha256": {"@id": "sc:sha256", "@container": "@index"}}),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_MAPS))
+def test_2_container_maps_are_read(tmp_path: Path, form: str) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _MAPS[form]), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), (form, _ids(bom))
+    assert _state(bom) == "mismatch"
+
+
+@pytest.mark.parametrize("value", [{"en": _ZERO}, 12345, [{"x": _ZERO}]])
+def test_2_non_text_checksum_fails_closed(tmp_path: Path, value: object) -> None:
+    bom = mlbom.generate(datasets=_write(tmp_path, _ds([{**_NO_SHA, "sha256": value}])), reproducible=True)
+    assert "croissant.unmodelled" in _ids(bom), _ids(bom)
+    assert not bom.is_complete
+
+
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
     """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
     finding, and keeps its checksums."""

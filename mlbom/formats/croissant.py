@@ -153,6 +153,8 @@ def merge_context(base: dict[str, object], ctx: object, problems: list[tuple[str
 
 _KEYWORDS = ("@id", "@type")
 _MAX_TERM_CHAIN = 16
+_CHECKED = frozenset({"sha256", "md5", "contentUrl", "includes", "excludes"})
+"""Properties whose every value must be text: one that is not is a ``croissant.unmodelled`` finding."""
 """Steps of a term chain expanded (``"h": "s2", "s2": "sc:sha256"``): past this, or a cycle, a
 ``croissant.unmodelled`` finding."""
 
@@ -262,6 +264,26 @@ class _Keys:
         self._memo[key] = found
         return found
 
+    def map_values(self, key: str, val: object) -> object:
+        """``val`` as its values when ``key``'s term is a ``@language`` or ``@index`` container
+        (red team 121p-2: ``{"en": "<hash>"}`` is the value ``<hash>``, as JSON-LD expands it)."""
+        d = self.ctx.get(key)
+        container = d.get("@container") if isinstance(d, dict) else None
+        kinds = set(container) if isinstance(container, list) else {container}
+        if kinds & {"@language", "@index"} and isinstance(val, dict) and not any(k.startswith("@") for k in val):
+            out: list[object] = []
+            for v in val.values():
+                out.extend(v if isinstance(v, list) else [v])
+            return out
+        return val
+
+    def unmodelled_value(self, key: str, name: str) -> None:
+        """A checksum, URL or pattern whose value is no text (a map, a node, a number): said, never
+        dropped (red team 121p-2)."""
+        self.problems.append(("croissant.unmodelled", "high",
+                              f"{key[:60]!r} ({name}) has a value that is not text, which mlbom does not read: "
+                              "the check it declares is not made"))
+
     def types(self, values: list[object]) -> set[str]:
         """The last segment of each type, expanded (a term the context defines, a compact IRI)."""
         out: set[str] = set()
@@ -284,7 +306,10 @@ class _Keys:
             if (kw := keys.keyword(key)) is not None:
                 out.setdefault(kw, []).extend(_many(val))
             elif (name := keys.name(key)) is not None:
-                out.setdefault(name, []).extend(_many(val))
+                values = _many(keys.map_values(key, val))
+                if name in _CHECKED and any(not isinstance(v, str) for v in values):
+                    keys.unmodelled_value(key, name)
+                out.setdefault(name, []).extend(values)
         if "@type" in out:
             out["@kinds"] = list(keys.types(out["@type"]))
         return out
