@@ -5,6 +5,7 @@ Each test fails on the code before the fix (checked against ``git archive`` of t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,43 @@ def test_2_non_text_checksum_fails_closed(tmp_path: Path, value: object) -> None
     bom = mlbom.generate(datasets=_write(tmp_path, _ds([{**_NO_SHA, "sha256": value}])), reproducible=True)
     assert "croissant.unmodelled" in _ids(bom), _ids(bom)
     assert not bom.is_complete
+
+
+
+# --- 121p-3: an expanded-form manifest (no or an empty @context) is recognised --------------------
+
+_S = "https://schema.org/"
+
+
+def _expanded(ctx: object) -> dict[str, object]:
+    fo = {"@id": "data.csv", "@type": ["http://mlcommons.org/croissant/FileObject"],
+          f"{_S}name": "data.csv", f"{_S}contentUrl": "data.csv", f"{_S}encodingFormat": "text/csv",
+          f"{_S}sha256": _ZERO}
+    doc: dict[str, object] = {"@type": [f"{_S}Dataset"], "@id": "ds", f"{_S}name": "demo",
+                              "http://purl.org/dc/terms/conformsTo": "http://mlcommons.org/croissant/1.0",
+                              f"{_S}distribution": [fo]}
+    return doc if ctx is None else {"@context": ctx, **doc}
+
+
+@pytest.mark.parametrize("ctx", [None, {}])
+def test_3_expanded_form_is_recognised_and_checked(tmp_path: Path, ctx: object) -> None:
+    from mlbom.collectors.datasets import _is_croissant
+
+    ds = _write(tmp_path, _expanded(ctx))
+    assert _is_croissant(ds / "croissant.json")
+    bom = mlbom.generate(datasets=ds, reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), _ids(bom)
+    assert _state(bom) == "mismatch"
+
+
+def test_3_plain_json_without_croissant_types_is_not_a_manifest(tmp_path: Path) -> None:
+    """FP guard: JSON with no context and no Croissant/schema.org dataset type is not Croissant."""
+    from mlbom.collectors.datasets import _is_croissant
+
+    f = tmp_path / "metadata.json"
+    for doc in ({"name": "x", "sha256": _ZERO}, {"@type": "Dataset"}, [{"@type": ["https://example.org/Dataset"]}]):
+        f.write_text(json.dumps(doc))
+        assert not _is_croissant(f), doc
 
 
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
