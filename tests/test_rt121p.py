@@ -105,6 +105,70 @@ def test_3_plain_json_without_croissant_types_is_not_a_manifest(tmp_path: Path) 
         assert not _is_croissant(f), doc
 
 
+
+# --- 121p-5: a site folder of the project's environment linked out of it is not read ------------
+
+_SECRET = "SECRET_121p_META"
+
+
+def _outside_site(where: Path) -> Path:
+    site = where / "site-packages"
+    d = site / "good-1.0.dist-info"
+    d.mkdir(parents=True)
+    (d / "METADATA").write_text(f"Metadata-Version: 2.1\nName: good\nVersion: 1.0\nSummary: {_SECRET}\n"
+                                f"License: {_SECRET}_LIC\n")
+    (d / "RECORD").write_text("")
+    (site / "zz.pth").write_text(f"import os; KEY='{_SECRET}_PTH'\n")
+    return site
+
+
+def _proj_venv(proj: Path) -> Path:
+    venv = proj / ".venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.4\n")
+    return venv
+
+
+@pytest.mark.parametrize("link", ["site-packages", "lib", "python3.11"])
+def test_5_site_packages_linked_out_of_the_project_is_not_read(tmp_path: Path, link: str) -> None:
+    site = _outside_site(tmp_path / "out" / "lib" / "python3.11")
+    venv = _proj_venv(tmp_path / "proj")
+    if link == "site-packages":
+        (venv / "lib" / "python3.11").mkdir()
+        (venv / "lib" / "python3.11" / "site-packages").symlink_to(site)
+    elif link == "python3.11":
+        (venv / "lib" / "python3.11").symlink_to(site.parent)
+    else:
+        (venv / "lib").rmdir()
+        (venv / "lib").symlink_to(site.parent.parent)
+    for verify in (False, True):
+        bom = mlbom.generate(tmp_path / "proj", verify_record=verify, reproducible=True)
+        assert _SECRET not in mlbom.dumps(bom).decode()
+        assert not bom.is_complete
+        assert any("site-packages" in u.path and "outside the environment folder" in u.reason for u in bom.unreadable)
+
+
+def test_5_environment_given_by_path_still_read_where_it_lies(tmp_path: Path) -> None:
+    """FP guard (store layouts): an environment named by path is read where its folders lie."""
+    site = _outside_site(tmp_path / "store" / "lib" / "python3.11")
+    venv = _proj_venv(tmp_path / "env")
+    (venv / "lib" / "python3.11").mkdir()
+    (venv / "lib" / "python3.11" / "site-packages").symlink_to(site)
+    bom = mlbom.generate(env=venv, reproducible=True)
+    assert any(c.name == "good" for c in bom.components)
+
+
+def test_5_site_packages_inside_the_project_still_read(tmp_path: Path) -> None:
+    """FP guard: a site folder in the environment (a link inside it included) is read."""
+    venv = _proj_venv(tmp_path / "proj")
+    _outside_site(venv / "real")
+    (venv / "lib" / "python3.11").mkdir()
+    (venv / "lib" / "python3.11" / "site-packages").symlink_to(venv / "real" / "site-packages")
+    bom = mlbom.generate(tmp_path / "proj", reproducible=True)
+    assert any(c.name == "good" for c in bom.components)
+    assert not any("outside the environment folder" in u.reason for u in bom.unreadable)
+
+
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
     """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
     finding, and keeps its checksums."""
