@@ -169,6 +169,40 @@ def test_5_site_packages_inside_the_project_still_read(tmp_path: Path) -> None:
     assert not any("outside the environment folder" in u.reason for u in bom.unreadable)
 
 
+
+# --- 121p-6: an embedded context shares its parent's terms and aliases, copying none -------------
+
+
+def test_6_embedded_contexts_do_not_copy_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.formats import croissant
+
+    made: list[croissant._Keys] = []
+    init = croissant._Keys.__init__
+
+    def counting(self: croissant._Keys, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(croissant._Keys, "__init__", counting)
+    aliases = {f"t{i}": "@type" for i in range(2000)}
+    nodes = [{"@context": {"x": "sc:x"}, "@id": f"n{i}", "x": "v"} for i in range(50)]
+    ds = _write(tmp_path, _ds([_FO], ctx={**_CTX, **aliases}, isBasedOn=nodes))
+    c = croissant.parse_croissant(ds / "croissant.json")
+    assert [fo.sha256 for fo in c.file_objects] == [_ZERO]
+    inner = [k for k in made if "x" in k.ctx]
+    assert len(inner) >= 50
+    # each embedded context holds its own one term, over the shared maps: no copy of 2,000 terms
+    assert all(len(k.ctx.maps[0]) == 1 and len(k.aliases.maps[0]) == 1 for k in inner)
+    assert all(k.keyword("t1999") == "@type" for k in inner)
+
+
+def test_6_embedded_context_redefining_an_alias_masks_it(tmp_path: Path) -> None:
+    """FP guard: a term an embedded context redefines is no longer the parent's keyword alias."""
+    node = {"@context": {"kind": "sc:kind"}, "kind": "sc:Dataset", **_FO}
+    bom = mlbom.generate(datasets=_write(tmp_path, _ds([node], ctx={**_CTX, "kind": "@type"})), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), _ids(bom)
+
+
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
     """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
     finding, and keeps its checksums."""

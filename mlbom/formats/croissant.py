@@ -19,6 +19,8 @@ different checksums so are a ``croissant.property-conflict`` finding.
 from __future__ import annotations
 
 import json
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,6 +153,22 @@ def merge_context(base: dict[str, object], ctx: object, problems: list[tuple[str
     return out
 
 
+def _chain_context(base: ChainMap[str, object], ctx: object,
+                   problems: list[tuple[str, str, str]]) -> ChainMap[str, object]:
+    """:func:`merge_context` as a chained lookup over ``base`` (nothing copied: red team 121p-6)."""
+    out = base
+    for item in ctx if isinstance(ctx, list) else [ctx]:
+        if item is None:
+            out = ChainMap({})
+        elif isinstance(item, dict):
+            out = out.new_child(item)
+        elif isinstance(item, str) and item.rstrip("#") in _KNOWN_REMOTE_CONTEXTS:
+            out = ChainMap(*out.maps, _STANDARD_CONTEXT)  # (the standard terms under the ones in force)
+        else:
+            merge_context({}, item, problems)  # (the finding, said once per context, as before)
+    return out
+
+
 _KEYWORDS = ("@id", "@type")
 _MAX_TERM_CHAIN = 16
 _CHECKED = frozenset({"sha256", "md5", "contentUrl", "includes", "excludes"})
@@ -169,21 +187,23 @@ class _Keys:
     type value is expanded the same way (a type term ``"FO": "cr:FileObject"``); a node's own
     ``@context`` applies to it and below it (:meth:`inner`)."""
 
-    def __init__(self, ctx: dict[str, object], problems: list[tuple[str, str, str]],
+    def __init__(self, ctx: Mapping[str, object], problems: list[tuple[str, str, str]],
                  parent: _Keys | None = None, added: object = None) -> None:
-        self.ctx = ctx
+        # an embedded context is a chained lookup over its parent's (red team 121p-6: 200
+        # contexts each copying 50,000 terms and aliases took seconds): its own terms are
+        # scanned and stored, the parent's shared; "" masks a parent alias the context redefines
+        self.ctx: ChainMap[str, object] = ctx if isinstance(ctx, ChainMap) else ChainMap(dict(ctx))
         self.problems = problems
         self._memo: dict[str, str | None] = {}
         self._chain_said = False
-        # (an embedded context scans only its own terms: ``added``, over the parent's aliases)
-        self.aliases: dict[str, str] = {} if parent is None or added is None else {
-            t: a for t, a in parent.aliases.items() if ctx.get(t) == parent.ctx.get(t)}
+        own: dict[str, str] = {}
+        self.aliases: ChainMap[str, str] = (ChainMap(own) if parent is None or added is None
+                                            else parent.aliases.new_child(own))
         scan = ctx if parent is None or added is None else {
             t: ctx[t] for c in (added if isinstance(added, list) else [added]) if isinstance(c, dict) for t in c if t in ctx}
         for term, d in scan.items():
             target = d.get("@id") if isinstance(d, dict) else d
-            if target in _KEYWORDS:
-                self.aliases[term] = str(target)
+            own[term] = str(target) if target in _KEYWORDS else ""
             if isinstance(d, dict) and "@context" in d:
                 problems.append(("croissant.unmodelled", "high",
                                  f"@context term {term[:60]!r} carries a scoped @context, which mlbom does not read: "
@@ -194,7 +214,7 @@ class _Keys:
         if "@context" not in node:
             return self
         added = node["@context"]
-        return _Keys(merge_context(self.ctx, added, self.problems), self.problems, self,
+        return _Keys(_chain_context(self.ctx, added, self.problems), self.problems, self,
                      None if (isinstance(added, list) and None in added) or added is None else added)
 
     def _iri(self, text: str, depth: int = 0, seen: frozenset[str] = frozenset()) -> str | None:
@@ -248,7 +268,7 @@ class _Keys:
 
     def keyword(self, key: str) -> str | None:
         """``@id``/``@type`` for those keys and their aliases, else None."""
-        return key if key in _KEYWORDS else self.aliases.get(key)
+        return key if key in _KEYWORDS else (self.aliases.get(key) or None)
 
     def name(self, key: str) -> str | None:
         if key in self._memo:
@@ -316,7 +336,7 @@ class _Keys:
 
 
 _MAX_EMBEDDED_CONTEXTS = 200
-"""Embedded ``@context`` objects applied per document (each copies the context in force): past
+"""Embedded ``@context`` objects applied per document (each a chained lookup over the context in force): past
 this a node's own context is not applied, a ``croissant.unmodelled`` finding (a bound, said)."""
 
 
