@@ -203,6 +203,28 @@ def test_6_embedded_context_redefining_an_alias_masks_it(tmp_path: Path) -> None
     assert "dataset.checksum-mismatch" in _ids(bom), _ids(bom)
 
 
+
+# --- 121p-4: nodes are merged by their expanded @id (a compact IRI is its IRI) -------------------
+
+
+def test_4_checksum_on_a_node_merged_by_compact_id(tmp_path: Path) -> None:
+    fo = {**_NO_SHA, "@id": "http://example.org/train"}
+    alias = {"@id": "ex:train", "@type": "sc:Dataset", "sha256": _ZERO}
+    doc = _ds([fo], ctx={**_CTX, "ex": "http://example.org/"}, isBasedOn=alias)
+    bom = mlbom.generate(datasets=_write(tmp_path, doc), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), _ids(bom)
+    assert _state(bom) == "mismatch"
+
+
+def test_4_reference_by_compact_id(tmp_path: Path) -> None:
+    """A distribution reference in compact form names the node defined by its full IRI."""
+    fo = {**_FO, "@id": "http://example.org/train"}
+    doc = _ds([{"@id": "ex:train"}], ctx={**_CTX, "ex": "http://example.org/"}, isBasedOn=fo)
+    bom = mlbom.generate(datasets=_write(tmp_path, doc), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom), _ids(bom)
+    assert "croissant.unmodelled" not in _ids(bom)
+
+
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
     """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
     finding, and keeps its checksums."""

@@ -260,6 +260,18 @@ class _Keys:
                               f"@context term {text[:60]!r} is defined through a cycle or a chain of more than "
                               f"{_MAX_TERM_CHAIN} terms, which mlbom does not expand: what it names is not read"))
 
+    def node_id(self, ident: str) -> str:
+        """A node's ``@id`` expanded as JSON-LD merges nodes by it (red team 121p-4): a compact
+        IRI under a prefix of the context is the prefix's IRI + suffix (``ex:train`` is
+        ``http://example.org/train``); anything else as written (no ``@vocab``: an ``@id`` is
+        document-relative)."""
+        prefix, sep, suffix = ident.partition(":")
+        if sep and not suffix.startswith("//") and prefix in self.ctx:
+            base = self._definition(prefix, 0, frozenset({prefix}))
+            if base is not None:
+                return base + suffix
+        return ident
+
     def literal(self, key: str) -> bool:
         """Whether ``key``'s values are JSON literals (a term of ``"@type": "@json"``, as
         Croissant's ``data`` is): no nodes in them."""
@@ -380,8 +392,10 @@ class _NodeIndex:
                                  "not checked"))
             props = k.node(value, inner)
             ident = _s(props.get("@id"))
-            if ident is not None:
-                self.by_id.setdefault(ident, []).append(len(self.nodes))
+            if ident is not None:  # by the expanded @id, as JSON-LD merges nodes (red team 121p-4)
+                eid = inner.node_id(ident)  # (the node's own context applies to its @id)
+                props["@eid"] = [eid]
+                self.by_id.setdefault(eid, []).append(len(self.nodes))
             self.nodes.append((value, props))
             self.of[id(value)] = props
             stack.extend((v, inner) for key, v in reversed(list(value.items()))
@@ -406,20 +420,21 @@ class _NodeIndex:
             self.odd.append(f"distribution entry {fallback} is {type(raw).__name__}, not a node")
             return None, fallback
         ident = _s(props.get("@id"))
-        if ident is not None and ident in self.by_id:
-            if ident in self.used_ids:  # the same node again: JSON-LD holds it once (and linear)
+        eid = _s(props.get("@eid")) or (keys.node_id(ident) if ident is not None else None)
+        if ident is not None and eid is not None and eid in self.by_id:
+            if eid in self.used_ids:  # the same node again: JSON-LD holds it once (and linear)
                 return None, ident
-            self.used_ids.add(ident)
+            self.used_ids.add(eid)
             merged: dict[str, list[object]] = {}
-            for n in self.by_id[ident]:  # (a dict entry is one of them: the walk indexed it)
+            for n in self.by_id[eid]:  # (a dict entry is one of them: the walk indexed it)
                 self.used.add(id(self.nodes[n][0]))
                 for key, vals in self.nodes[n][1].items():
-                    if key != "@id":
+                    if key not in ("@id", "@eid"):
                         merged.setdefault(key, []).extend(vals)
             merged["@id"] = [ident]
             props = merged
         name = ident or _s(props.get("name")) or fallback
-        if not props.keys() - {"@id"}:
+        if not props.keys() - {"@id", "@eid"}:
             self.missing.append(name)
             return None, name
         if "@kinds" in props:
@@ -441,7 +456,7 @@ class _NodeIndex:
         problems += [("croissant.unmodelled", "high", f"{odd}: not read") for odd in self.odd[:20]]
         left: list[str] = []
         for node, props in self.nodes:
-            if id(node) in self.used or id(node) == self.root or _s(props.get("@id")) in self.used_ids:
+            if id(node) in self.used or id(node) == self.root or _s(props.get("@eid")) in self.used_ids:
                 continue
             kinds = set(props.get("@kinds", []))
             if kinds & {"FileObject", "FileSet"} or any(k in props for k in ("contentUrl", "sha256", "md5", "includes")):
