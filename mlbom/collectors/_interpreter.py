@@ -62,6 +62,9 @@ class Interpreter:
     unread: tuple[tuple[Path, str], ...] = ()
     """Files of the environment not read, with why (a ``pyvenv.cfg`` linked out of the
     environment: :func:`cfg_outside`): each is an ``Unreadable`` record, the inventory incomplete."""
+    unread_sites: tuple[tuple[Path, str], ...] = ()
+    """Site folders of the layout not read, with why (:func:`_linked_out_sites`): each an
+    ``Unreadable`` record, the inventory incomplete."""
 
 
 
@@ -1194,6 +1197,7 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     sites = _layout_sites(target)
     if not sites:
         raise InputError(target, "virtualenv without a site-packages folder")
+    sites, unread_sites = _linked_out_sites(sites, target, project)
     base_sites: list[Path] = []
     if settings.get("include-system-site-packages", "true").lower() == "true":
         base_sites = _base_sites(base) if base is not None and not under(base, target) else []
@@ -1202,7 +1206,30 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     path = unique(_with_pth(all_sites, notes))
     version, tags, magic = _pyc_facts(_version_sources(target, settings), getpath_cfg, notes)
     return Interpreter(target, path, _static_markers(version), STATIC_HOW, sites=tuple(all_sites),
-                       cache_tags=tags, magic=magic, notes=tuple(notes), unread=tuple(unread))
+                       cache_tags=tags, magic=magic, notes=tuple(notes), unread=tuple(unread),
+                       unread_sites=tuple(unread_sites))
+
+
+def _linked_out_sites(sites: list[Path], target: Path, project: Path | None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The site folders of an environment found in the scanned project that are read, and
+    those not read with why (red team 121p-5): one that resolves outside the environment's own
+    folder (``site-packages``, ``lib/`` or ``lib/pythonX.Y`` a link out of the project) is not
+    read, as ``.venv`` itself linked out is not: its METADATA text and ``.pth`` lines are
+    content from outside the project. The rule applies only to an environment whose folder
+    lies in the scanned project (resolved): an environment given by path, or one that itself
+    resolves into a store (Nix lays out an environment as links into ``/nix/store``), is read
+    where its folders lie, as :func:`~mlbom.collectors._dists.outside_file` resolves roots."""
+    if project is None or not under(target, project):
+        return sites, []
+    kept: list[Path] = []
+    out: list[tuple[Path, str]] = []
+    for site in sites:
+        if under(site, target):
+            kept.append(site)
+        else:
+            out.append((site, "symbolic link to outside the environment folder (not followed): the packages in it "
+                              "are not listed"))
+    return kept, out
 
 
 def _file_venv(target: Path) -> tuple[Path, Path, Path] | None:

@@ -89,6 +89,29 @@ _EXTENDED = "extended|"  # a source_datasets entry "extended|NAME": the dataset 
 _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
 
 
+_CROISSANT_TYPES = frozenset(f"{ns}{t}" for ns in ("https://schema.org/", "http://schema.org/")
+                             for t in ("Dataset", "FileObject", "FileSet")) | frozenset(
+    f"{ns}{t}" for ns in ("http://mlcommons.org/croissant/", "https://mlcommons.org/croissant/")
+    for t in ("FileObject", "FileSet", "RecordSet"))
+
+
+def _croissant_type_anywhere(doc: object) -> bool:
+    """Whether a node of ``doc`` (any depth; the document is already bounded in size) has a
+    schema.org Dataset/FileObject/FileSet or Croissant type IRI as its ``@type``."""
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            types = v.get("@type")
+            for t in types if isinstance(types, list) else [types]:
+                if isinstance(t, str) and t in _CROISSANT_TYPES:
+                    return True
+            stack.extend(v.values())
+    return False
+
+
 def _is_croissant(path: Path) -> bool:
     """Whether ``path`` is a Croissant (JSON-LD) file, decided by parsing it (bounded by
     :data:`MAX_CROISSANT_BYTES`): a JSON object with an ``@context`` (a key written with JSON
@@ -106,10 +129,13 @@ def _is_croissant(path: Path) -> bool:
         except InputError:
             pass
         else:
+            whole = doc
             if isinstance(doc, list):  # a top-level array of nodes: JSON-LD, which the reader refuses (said)
                 doc = next((d for d in doc if isinstance(d, dict) and "@context" in d), None)
-            if not isinstance(doc, dict) or "@context" not in doc:
-                return False
+            if not isinstance(doc, dict) or "@context" not in doc or not doc["@context"]:
+                # expanded form needs no context (mlcroissant takes a missing one as {}): a
+                # Croissant type IRI anywhere in the document is Croissant (red team 121p-3)
+                return _croissant_type_anywhere(whole)
             text = json.dumps(doc.get("@context"), ensure_ascii=False) + json.dumps(doc.get("conformsTo"))
             return "croissant" in text or "schema.org" in text
     text = sniff_json_text(data[:4096])  # UTF-8, -16 or -32, as a JSON reader takes it (red team 87c-7)

@@ -129,6 +129,8 @@ class EnvironmentCollector(BaseCollector):
         for file, why in interp.unread:
             yield Unreadable(path=ctx.rel(file), collector="environment",
                              reason=f"{why}: the environment's settings in it are not known")
+        for site, why in interp.unread_sites:
+            yield Unreadable(path=ctx.rel(site), collector="environment", reason=why)
         if interp.sites and not any(s.is_dir() for s in interp.sites):
             yield Unreadable(path=rel(root), collector="environment",
                              reason="none of the site-packages folders the interpreter names exists ("

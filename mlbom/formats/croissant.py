@@ -19,6 +19,8 @@ different checksums so are a ``croissant.property-conflict`` finding.
 from __future__ import annotations
 
 import json
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,7 +153,28 @@ def merge_context(base: dict[str, object], ctx: object, problems: list[tuple[str
     return out
 
 
+def _chain_context(base: ChainMap[str, object], ctx: object,
+                   problems: list[tuple[str, str, str]]) -> ChainMap[str, object]:
+    """:func:`merge_context` as a chained lookup over ``base`` (nothing copied: red team 121p-6)."""
+    out = base
+    for item in ctx if isinstance(ctx, list) else [ctx]:
+        if item is None:
+            out = ChainMap({})
+        elif isinstance(item, dict):
+            out = out.new_child(item)
+        elif isinstance(item, str) and item.rstrip("#") in _KNOWN_REMOTE_CONTEXTS:
+            out = ChainMap(*out.maps, _STANDARD_CONTEXT)  # (the standard terms under the ones in force)
+        else:
+            merge_context({}, item, problems)  # (the finding, said once per context, as before)
+    return out
+
+
 _KEYWORDS = ("@id", "@type")
+_MAX_TERM_CHAIN = 16
+_CHECKED = frozenset({"sha256", "md5", "contentUrl", "includes", "excludes"})
+"""Properties whose every value must be text: one that is not is a ``croissant.unmodelled`` finding."""
+"""Steps of a term chain expanded (``"h": "s2", "s2": "sc:sha256"``): past this, or a cycle, a
+``croissant.unmodelled`` finding."""
 
 
 class _Keys:
@@ -164,20 +187,23 @@ class _Keys:
     type value is expanded the same way (a type term ``"FO": "cr:FileObject"``); a node's own
     ``@context`` applies to it and below it (:meth:`inner`)."""
 
-    def __init__(self, ctx: dict[str, object], problems: list[tuple[str, str, str]],
+    def __init__(self, ctx: Mapping[str, object], problems: list[tuple[str, str, str]],
                  parent: _Keys | None = None, added: object = None) -> None:
-        self.ctx = ctx
+        # an embedded context is a chained lookup over its parent's (red team 121p-6: 200
+        # contexts each copying 50,000 terms and aliases took seconds): its own terms are
+        # scanned and stored, the parent's shared; "" masks a parent alias the context redefines
+        self.ctx: ChainMap[str, object] = ctx if isinstance(ctx, ChainMap) else ChainMap(dict(ctx))
         self.problems = problems
         self._memo: dict[str, str | None] = {}
-        # (an embedded context scans only its own terms: ``added``, over the parent's aliases)
-        self.aliases: dict[str, str] = {} if parent is None or added is None else {
-            t: a for t, a in parent.aliases.items() if ctx.get(t) == parent.ctx.get(t)}
+        self._chain_said = False
+        own: dict[str, str] = {}
+        self.aliases: ChainMap[str, str] = (ChainMap(own) if parent is None or added is None
+                                            else parent.aliases.new_child(own))
         scan = ctx if parent is None or added is None else {
             t: ctx[t] for c in (added if isinstance(added, list) else [added]) if isinstance(c, dict) for t in c if t in ctx}
         for term, d in scan.items():
             target = d.get("@id") if isinstance(d, dict) else d
-            if target in _KEYWORDS:
-                self.aliases[term] = str(target)
+            own[term] = str(target) if target in _KEYWORDS else ""
             if isinstance(d, dict) and "@context" in d:
                 problems.append(("croissant.unmodelled", "high",
                                  f"@context term {term[:60]!r} carries a scoped @context, which mlbom does not read: "
@@ -188,21 +214,63 @@ class _Keys:
         if "@context" not in node:
             return self
         added = node["@context"]
-        return _Keys(merge_context(self.ctx, added, self.problems), self.problems, self,
+        return _Keys(_chain_context(self.ctx, added, self.problems), self.problems, self,
                      None if (isinstance(added, list) and None in added) or added is None else added)
 
-    def _iri(self, text: str) -> str | None:
+    def _iri(self, text: str, depth: int = 0, seen: frozenset[str] = frozenset()) -> str | None:
+        """``text`` expanded as JSON-LD expands a term definition's value (vocab = true), to a
+        fixpoint (red team 121p-1): a term of the context is its own definition expanded again
+        (``"h": "s2", "s2": "sc:sha256"``), a compact IRI's prefix its definition expanded again
+        (``"y": "sc:"`` + ``y:sha256``); a cycle or a chain past :data:`_MAX_TERM_CHAIN` steps
+        expands to nothing and is a ``croissant.unmodelled`` finding (a bound, said)."""
+        if text in seen or depth > _MAX_TERM_CHAIN:
+            self._chain_problem(text)
+            return None
+        if text.startswith("@"):
+            return None
+        if text in self.ctx and depth > 0:  # a term (the key itself is looked up by the caller)
+            return self._definition(text, depth, seen | {text})
         prefix, sep, suffix = text.partition(":")
-        if sep and not suffix.startswith("//"):
-            base = self.ctx.get(prefix)
-            if isinstance(base, dict):
-                base = base.get("@id")
-            if isinstance(base, str):
+        if sep and not suffix.startswith("//") and prefix in self.ctx:
+            base = self._definition(prefix, depth, seen | {prefix})
+            if base is not None:
                 return base + suffix
         if sep:
             return text  # an absolute IRI
         vocab = self.ctx.get("@vocab")
         return vocab + text if isinstance(vocab, str) else None
+
+    def _definition(self, term: str, depth: int, seen: frozenset[str]) -> str | None:
+        """The IRI ``term``'s definition expands to (None: null, a keyword, or not text)."""
+        d = self.ctx.get(term)
+        if isinstance(d, dict):
+            d = d.get("@id")
+        if not isinstance(d, str):
+            return None
+        if d == term and ":" not in d:  # ``"x": "x"``: the term itself under @vocab
+            vocab = self.ctx.get("@vocab")
+            return vocab + d if isinstance(vocab, str) else None
+        return self._iri(d, depth + 1, seen)
+
+    def _chain_problem(self, text: str) -> None:
+        if self._chain_said:
+            return
+        self._chain_said = True
+        self.problems.append(("croissant.unmodelled", "high",
+                              f"@context term {text[:60]!r} is defined through a cycle or a chain of more than "
+                              f"{_MAX_TERM_CHAIN} terms, which mlbom does not expand: what it names is not read"))
+
+    def node_id(self, ident: str) -> str:
+        """A node's ``@id`` expanded as JSON-LD merges nodes by it (red team 121p-4): a compact
+        IRI under a prefix of the context is the prefix's IRI + suffix (``ex:train`` is
+        ``http://example.org/train``); anything else as written (no ``@vocab``: an ``@id`` is
+        document-relative)."""
+        prefix, sep, suffix = ident.partition(":")
+        if sep and not suffix.startswith("//") and prefix in self.ctx:
+            base = self._definition(prefix, 0, frozenset({prefix}))
+            if base is not None:
+                return base + suffix
+        return ident
 
     def literal(self, key: str) -> bool:
         """Whether ``key``'s values are JSON literals (a term of ``"@type": "@json"``, as
@@ -212,20 +280,41 @@ class _Keys:
 
     def keyword(self, key: str) -> str | None:
         """``@id``/``@type`` for those keys and their aliases, else None."""
-        return key if key in _KEYWORDS else self.aliases.get(key)
+        return key if key in _KEYWORDS else (self.aliases.get(key) or None)
 
     def name(self, key: str) -> str | None:
         if key in self._memo:
             return self._memo[key]
-        term = self.ctx.get(key, key) if key in self.ctx else key
-        if isinstance(term, dict):
-            term = term.get("@id", key)
-        iri = self._iri(term) if isinstance(term, str) else None  # a term mapped to null names nothing
+        if key in self.ctx:  # a term: its definition expanded (None: mapped to null, names nothing)
+            d = self.ctx[key]
+            iri = self._definition(key, 0, frozenset({key})) if not isinstance(d, dict) or "@id" in d else self._iri(key)
+        else:
+            iri = self._iri(key)
         found = _PROPERTIES.get(iri or "")
         if found is None and key in _STANDARD_NAMES:
             found = key
         self._memo[key] = found
         return found
+
+    def map_values(self, key: str, val: object) -> object:
+        """``val`` as its values when ``key``'s term is a ``@language`` or ``@index`` container
+        (red team 121p-2: ``{"en": "<hash>"}`` is the value ``<hash>``, as JSON-LD expands it)."""
+        d = self.ctx.get(key)
+        container = d.get("@container") if isinstance(d, dict) else None
+        kinds = set(container) if isinstance(container, list) else {container}
+        if kinds & {"@language", "@index"} and isinstance(val, dict) and not any(k.startswith("@") for k in val):
+            out: list[object] = []
+            for v in val.values():
+                out.extend(v if isinstance(v, list) else [v])
+            return out
+        return val
+
+    def unmodelled_value(self, key: str, name: str) -> None:
+        """A checksum, URL or pattern whose value is no text (a map, a node, a number): said, never
+        dropped (red team 121p-2)."""
+        self.problems.append(("croissant.unmodelled", "high",
+                              f"{key[:60]!r} ({name}) has a value that is not text, which mlbom does not read: "
+                              "the check it declares is not made"))
 
     def types(self, values: list[object]) -> set[str]:
         """The last segment of each type, expanded (a term the context defines, a compact IRI)."""
@@ -233,10 +322,7 @@ class _Keys:
         for t in values:
             if not isinstance(t, str):
                 continue
-            term = self.ctx.get(t, t)
-            if isinstance(term, dict):
-                term = term.get("@id", t)
-            iri = (self._iri(term) or term) if isinstance(term, str) else t
+            iri = (self._definition(t, 0, frozenset({t})) if t in self.ctx else self._iri(t)) or t
             out.add(iri.split(":")[-1].split("/")[-1].split("#")[-1])
         return out
 
@@ -252,14 +338,17 @@ class _Keys:
             if (kw := keys.keyword(key)) is not None:
                 out.setdefault(kw, []).extend(_many(val))
             elif (name := keys.name(key)) is not None:
-                out.setdefault(name, []).extend(_many(val))
+                values = _many(keys.map_values(key, val))
+                if name in _CHECKED and any(not isinstance(v, str) for v in values):
+                    keys.unmodelled_value(key, name)
+                out.setdefault(name, []).extend(values)
         if "@type" in out:
             out["@kinds"] = list(keys.types(out["@type"]))
         return out
 
 
 _MAX_EMBEDDED_CONTEXTS = 200
-"""Embedded ``@context`` objects applied per document (each copies the context in force): past
+"""Embedded ``@context`` objects applied per document (each a chained lookup over the context in force): past
 this a node's own context is not applied, a ``croissant.unmodelled`` finding (a bound, said)."""
 
 
@@ -303,8 +392,10 @@ class _NodeIndex:
                                  "not checked"))
             props = k.node(value, inner)
             ident = _s(props.get("@id"))
-            if ident is not None:
-                self.by_id.setdefault(ident, []).append(len(self.nodes))
+            if ident is not None:  # by the expanded @id, as JSON-LD merges nodes (red team 121p-4)
+                eid = inner.node_id(ident)  # (the node's own context applies to its @id)
+                props["@eid"] = [eid]
+                self.by_id.setdefault(eid, []).append(len(self.nodes))
             self.nodes.append((value, props))
             self.of[id(value)] = props
             stack.extend((v, inner) for key, v in reversed(list(value.items()))
@@ -329,20 +420,21 @@ class _NodeIndex:
             self.odd.append(f"distribution entry {fallback} is {type(raw).__name__}, not a node")
             return None, fallback
         ident = _s(props.get("@id"))
-        if ident is not None and ident in self.by_id:
-            if ident in self.used_ids:  # the same node again: JSON-LD holds it once (and linear)
+        eid = _s(props.get("@eid")) or (keys.node_id(ident) if ident is not None else None)
+        if ident is not None and eid is not None and eid in self.by_id:
+            if eid in self.used_ids:  # the same node again: JSON-LD holds it once (and linear)
                 return None, ident
-            self.used_ids.add(ident)
+            self.used_ids.add(eid)
             merged: dict[str, list[object]] = {}
-            for n in self.by_id[ident]:  # (a dict entry is one of them: the walk indexed it)
+            for n in self.by_id[eid]:  # (a dict entry is one of them: the walk indexed it)
                 self.used.add(id(self.nodes[n][0]))
                 for key, vals in self.nodes[n][1].items():
-                    if key != "@id":
+                    if key not in ("@id", "@eid"):
                         merged.setdefault(key, []).extend(vals)
             merged["@id"] = [ident]
             props = merged
         name = ident or _s(props.get("name")) or fallback
-        if not props.keys() - {"@id"}:
+        if not props.keys() - {"@id", "@eid"}:
             self.missing.append(name)
             return None, name
         if "@kinds" in props:
@@ -364,7 +456,7 @@ class _NodeIndex:
         problems += [("croissant.unmodelled", "high", f"{odd}: not read") for odd in self.odd[:20]]
         left: list[str] = []
         for node, props in self.nodes:
-            if id(node) in self.used or id(node) == self.root or _s(props.get("@id")) in self.used_ids:
+            if id(node) in self.used or id(node) == self.root or _s(props.get("@eid")) in self.used_ids:
                 continue
             kinds = set(props.get("@kinds", []))
             if kinds & {"FileObject", "FileSet"} or any(k in props for k in ("contentUrl", "sha256", "md5", "includes")):
