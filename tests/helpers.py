@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     import pytest
 
+    import mlbom
+
 
 def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -133,6 +135,21 @@ def keras_archive(cfg: object) -> bytes:
         z.writestr("metadata.json", '{"keras_version": "3.15.1", "date_saved": "2026-12-01@12:34:00"}')
         z.writestr("config.json", json.dumps(cfg))
     return buf.getvalue()
+
+
+def bom_text(bom: mlbom.Bom) -> str:
+    """``bom`` serialized, checked against the CycloneDX schema."""
+    import mlbom
+    from tests.conftest import assert_valid
+
+    text = mlbom.dumps(bom).decode()
+    assert_valid(text.encode())
+    return text
+
+
+def finding_ids(bom: mlbom.Bom) -> list[str]:
+    """The ids of ``bom``'s findings, sorted."""
+    return sorted(f.id for f in bom.findings)
 
 
 def keras_verdict(effects: dict[str, str]) -> str:

@@ -14,19 +14,12 @@ import pytest
 import mlbom
 from mlbom import limits
 from mlbom.collectors import Context
-from tests.conftest import assert_valid
+from tests.helpers import bom_text as _doc
+from tests.helpers import finding_ids as _ids
 
 SECRET = "FAKE-PASSWORD-hunter2-119ps"
 
 
-def _doc(bom: mlbom.Bom) -> str:
-    text = mlbom.dumps(bom).decode()
-    assert_valid(text.encode())
-    return text
-
-
-def _ids(bom: mlbom.Bom) -> list[str]:
-    return sorted(f.id for f in bom.findings)
 
 
 # --- 119ps-1: includes that leave the project are named, never read ---------------------------

@@ -227,7 +227,7 @@ def test_4_reference_by_compact_id(tmp_path: Path) -> None:
 
 def test_corpus_croissant_unchanged(corpus: Path) -> None:
     """FP guard: every corpus Croissant file is still recognised, gains no croissant.unmodelled
-    finding, and keeps its checksums."""
+    finding (120p-3's JSON-LD forms, 121p's term expansion), and keeps its checksums."""
     from mlbom.collectors.datasets import _is_croissant
     from mlbom.errors import InputError
     from mlbom.formats.croissant import parse_croissant
