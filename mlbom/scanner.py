@@ -3160,7 +3160,7 @@ def _storage_records(rep: PickleReport, records: Mapping[str, tuple[int, ...]], 
     them ("record size (N bytes) does not match expected size", red team 91sa-1): a copy of
     another size (torch's reader may return any copy) is ``pytorch.invalid``; a size mlbom cannot
     compute exactly (:attr:`PickleReport.storage_nbytes` None) is not checked."""
-    missing = [k for k in rep.storage_keys if _miniz_key(f"data/{k}") not in records]
+    missing = [k for k in rep.storage_keys if _record_key(k) not in records]
     if missing:
         shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does "
@@ -3168,7 +3168,7 @@ def _storage_records(rep: PickleReport, records: Mapping[str, tuple[int, ...]], 
         facts.pop("torch.weights-only", None)  # it does not load: no claim either way
     for k in rep.storage_keys:
         want = rep.storage_nbytes.get(k)
-        bad = [n for n in records.get(_miniz_key(f"data/{k}"), ()) if want is not None and n != want]
+        bad = [n for n in records.get(_record_key(k), ()) if want is not None and n != want]
         if bad:
             acc.add("pytorch.invalid", "high", f"{where}: the storage record data/{k[:100]!r} holds {bad[0]} bytes, "
                     f"the pickle declares {want} (numel x element size): torch.load raises 'record size does not "
@@ -3641,6 +3641,13 @@ _PT2_MAX_CONFIG = 64 << 20  # bytes of a pt2 payload config read to learn which 
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _record_key(key: str) -> str:
+    """The record torch's reader finds for a storage key: ``data/<key>`` passed to miniz as a C
+    string, so cut at a NUL (red team 121wo-4: key ``'0\\x00x'`` loads ``data/0``), compared as
+    :func:`_miniz_key` compares names."""
+    return _miniz_key(f"data/{key}".split("\x00", 1)[0])
 
 
 def _miniz_key(name: str) -> str:

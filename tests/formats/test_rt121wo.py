@@ -3,7 +3,9 @@ either mode, where mlbom does not model what torch does — now no claim is made
 mlbom can tell): a storage key that is no text (121wo-1: torch formats it into ``data/<key>``), a storage
 element count that is no int or whose byte size overflows (121wo-2), and a tensor rebuild whose arguments
 are not the shape torch.save writes (121wo-3: four arguments to ``_rebuild_tensor_v2``, ``requires_grad=7``,
-metadata that is no dict, an int as the storage…). Hand-built pickles; nothing here is loaded."""
+metadata that is no dict, an int as the storage…). 121wo-4, the other direction: a storage key holding a NUL
+finds the record its part before the NUL names, as torch's reader does. Hand-built pickles; nothing here is
+loaded."""
 
 from __future__ import annotations
 
@@ -64,3 +66,15 @@ def test_121wo3_rebuild_arguments_torch_refuses_make_no_claim(tail: bytes, stora
 def test_121wo3_metadata_none_or_a_dict_keeps_the_claim() -> None:
     assert _claim(_ckpt(_pkl(args_tail=b"\x89ccollections\nOrderedDict\n)RN"))) == "true"
     assert _claim(_ckpt(_pkl(args_tail=b"\x89ccollections\nOrderedDict\n)R}"))) == "true"
+
+
+@pytest.mark.parametrize("key", [b"X\x03\x00\x00\x000\x00x", b"X\x05\x00\x00\x000\x00XYZ"])
+def test_121wo4_a_storage_key_cut_at_a_nul_finds_its_record(key: bytes) -> None:
+    """torch passes ``data/<key>`` to miniz as a C string: key ``'0\\x00x'`` reads ``data/0`` and loads. It was
+    reported missing (``error``, "torch.load raises")."""
+    assert _claim(_ckpt(_pkl(key=key))) == "true"
+
+
+def test_121wo4_a_key_that_names_no_record_is_still_missing() -> None:
+    r = scan_bytes(_ckpt(_pkl(key=b"X\x03\x00\x00\x001\x000")), "model.pt")
+    assert r.verdict == "error" and any(f.id == "pytorch.storage-missing" for f in r.findings), r.findings
