@@ -135,6 +135,12 @@ def _items(node: object) -> list[object] | None:
     return list(node[:MAX_ITEMS]) if isinstance(node, list) else None
 
 
+def _one_or_many(node: object) -> list[object] | None:
+    """A value the loaders take as one item or a list of them: its items (one for a scalar), or None
+    for anything else (a mapping)."""
+    return [node] if _scalar(node) is not None else _items(node)
+
+
 def _too_long(node: object) -> bool:
     """A mapping or list this module reads only the first :data:`MAX_ITEMS` of (never a silent cap)."""
     items = node.value if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) else node
@@ -193,8 +199,7 @@ def _read(root: object, out: Includes) -> None:
                 elif key2 is None:
                     out.odd.append("custom_imports has a key that is no string")
                 elif key2 == "imports":
-                    s = _scalar(v2)
-                    items = [v2] if s is not None else _items(v2)
+                    items = _one_or_many(v2)
                     if items is None:
                         out.odd.append(f"custom_imports.imports is {_shown(v2)}")
                         continue
@@ -288,8 +293,7 @@ def _hydra(root: object, out: Includes) -> None:
             for k2, v2 in _entries(v):
                 if _key(k2) != "searchpath":
                     continue
-                s = _scalar(v2)
-                items = [v2] if s is not None else _items(v2)
+                items = _one_or_many(v2)
                 if items is None:
                     out.searchpath.append(f"<{_shown(v2)}>")
                     continue
@@ -389,8 +393,7 @@ def _jsonargparse(root: object, out: Includes) -> None:
                 if key in JSONARGPARSE_KEYS:
                     evident = strong = True
                 if key == INCLUDE:
-                    s = _scalar(v)
-                    for item in ([v] if s is not None else _items(v) or []):
+                    for item in _one_or_many(v) or []:
                         if (p := _scalar(item)) is not None and p.strip():
                             found.append((INCLUDE, p.strip(), "key"))
                     continue
