@@ -152,6 +152,24 @@ def finding_ids(bom: mlbom.Bom) -> list[str]:
     return sorted(f.id for f in bom.findings)
 
 
+def model_verdicts(proj: Path) -> dict[str, str | None]:
+    """Each machine-learning-model component of ``generate``'s BOM of the project folder ``proj``, by
+    bom-ref, with its ``mlbom:safety:verdict``."""
+    from mlbom.inventory import Inputs, generate
+
+    bom = generate(Inputs(project_dir=proj), reproducible=True)
+    return {c.bom_ref: next((p.value for p in c.properties if p.name == "mlbom:safety:verdict"), None)
+            for c in bom.components if c.type == "machine-learning-model"}
+
+
+def file_refs(proj: Path) -> set[str]:
+    """The bom-refs of the file components of ``generate``'s BOM of the project folder ``proj``."""
+    from mlbom.inventory import Inputs, generate
+
+    bom = generate(Inputs(project_dir=proj), reproducible=True)
+    return {c.bom_ref for c in bom.components if c.type == "file"}
+
+
 def keras_verdict(effects: dict[str, str]) -> str:
     """The verdict a Keras judgement's effects fold to."""
     vals = set(effects.values())

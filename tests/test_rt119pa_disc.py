@@ -24,19 +24,10 @@ import pytest
 
 from mlbom.collectors.models import LOADER_CONFIGS, model_folder, spacy_pipeline
 from mlbom.inventory import Inputs, generate
+from tests.helpers import file_refs as _files
+from tests.helpers import model_verdicts as _models
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _models(proj: Path) -> dict[str, str | None]:
-    bom = generate(Inputs(project_dir=proj), reproducible=True)
-    return {c.bom_ref: next((p.value for p in c.properties if p.name == "mlbom:safety:verdict"), None)
-            for c in bom.components if c.type == "machine-learning-model"}
-
-
-def _files(proj: Path) -> set[str]:
-    bom = generate(Inputs(project_dir=proj), reproducible=True)
-    return {c.bom_ref for c in bom.components if c.type == "file"}
 
 
 def _safetensors(path: Path) -> None:

@@ -27,9 +27,10 @@ from pathlib import Path
 import pytest
 
 from mlbom.formats import spacy_cfg
-from mlbom.inventory import Inputs, generate
 from mlbom.scanner import scan_bytes
 from tests.formats.test_msgpack import pack
+from tests.helpers import file_refs as _files
+from tests.helpers import model_verdicts as _models
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EVIL_PICKLE = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
@@ -174,17 +175,6 @@ def test_the_readings_agree_with_confection_on_these_values() -> None:
 
 
 # ---------------------------------------------------------------- 120d-5
-
-def _models(proj: Path) -> dict[str, str | None]:
-    bom = generate(Inputs(project_dir=proj), reproducible=True)
-    return {c.bom_ref: next((p.value for p in c.properties if p.name == "mlbom:safety:verdict"), None)
-            for c in bom.components if c.type == "machine-learning-model"}
-
-
-def _files(proj: Path) -> set[str]:
-    bom = generate(Inputs(project_dir=proj), reproducible=True)
-    return {c.bom_ref for c in bom.components if c.type == "file"}
-
 
 def _evil_component(folder: Path) -> None:
     folder.mkdir(parents=True)
