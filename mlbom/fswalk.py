@@ -524,12 +524,14 @@ def iter_files(root: Path, *, on_finding: Callable[[Finding], None] | None = Non
 
 
 def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None,
-              top_only: bool = False) -> Iterator[FileRun]:
+              top_only: bool = False, keep_below: frozenset[str] = frozenset()) -> Iterator[FileRun]:
     """:func:`iter_files` as :class:`FileRun` s: the same files in the same order, a folder's
     files at a time (one Python step per folder, not per file, for those who can use it).
     ``top_only``: the files directly in ``root`` only, no sub-folder listed (a project folder
     that is itself a model folder: its own files are the model, its sub-folders the rest of the
-    project, red team 119pa-2).
+    project, red team 119pa-2) — but for the files at the relative paths ``keep_below`` (``a/b.py``:
+    code in a sub-folder that the model's loader imports), whose folders are listed for them alone
+    (by the same rules: a link leaving the tree is not followed).
 
     Order: a folder's entries are sorted by name, a sub-folder's name with ``/`` appended, which
     is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``);
@@ -538,6 +540,8 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
     allowed = _allowed(real_root)
     links = _FolderLinks(root, real_root)
     report = on_finding or (lambda f: None)
+    # with top_only: the sub-folders (relative, "/"-ended) that lead to a path of keep_below
+    leads = {k[:i + 1] for k in keep_below for i, c in enumerate(k) if c == "/"} if top_only else set()
 
     def listing(folder: str, prefix: str, via_link: bool) -> Iterator[FileRun | tuple[str, str, bool]]:
         """The folder's runs of files and its sub-folders (path, relative path + ``/``), in walk
@@ -546,6 +550,8 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
         try:
             with os.scandir(folder) as it:
                 raw = list(it)
+                if top_only and prefix:  # a folder listed for the paths of keep_below in it alone
+                    raw = [e for e in raw if prefix + e.name in keep_below or prefix + e.name + "/" in leads]
         except OSError as exc:
             report(Finding(id="files.unreadable-folder", severity="high", message=f"{folder}: cannot list: {exc.strerror}",
                            source=prefix.rstrip("/") or "."))
@@ -614,7 +620,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
             stack.pop()
         elif type(item) is FileRun:
             yield item
-        elif not top_only:
+        elif not top_only or item[1] in leads:
             stack.append(listing(*item))
 
 

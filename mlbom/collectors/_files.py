@@ -186,12 +186,13 @@ def skipped(root: Path | None, writing: Path | None) -> frozenset[str]:
 
 
 def walk_streaming(root: Path, *, max_files: int, top_only: bool = False,
-                   leave_out: frozenset[str] = frozenset()) -> Walked:
+                   leave_out: frozenset[str] = frozenset(), keep_below: frozenset[str] = frozenset()) -> Walked:
     """Start walking ``root``; read ahead ``max_files + 1`` files (whole runs) to decide between
-    inline components and a manifest. ``top_only``: the files directly in ``root`` only
-    (:func:`~mlbom.fswalk.iter_runs`), less the relative paths ``leave_out``."""
+    inline components and a manifest. ``top_only``: the files directly in ``root`` only, and those
+    at the relative paths ``keep_below`` (:func:`~mlbom.fswalk.iter_runs`), less the relative paths
+    ``leave_out``."""
     findings: list[Finding] = []
-    it = iter_runs(root, on_finding=findings.append, top_only=top_only)
+    it = iter_runs(root, on_finding=findings.append, top_only=top_only, keep_below=keep_below)
     if leave_out:
         it = _without(it, leave_out)
     head: list[FileRun] = []

@@ -176,7 +176,8 @@ class ModelCollector(FolderCollector):
             return
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
-                                leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset())
+                                leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset(),
+                                keep_below=loader_code_below(path) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -541,15 +542,19 @@ _REL_FROM = re.compile(r"^\s*from\s+\.(\S+)\s+import", re.MULTILINE)
 
 
 def _auto_map_modules(folder: Path) -> set[str]:
-    """The module names a loader imports from ``folder``, and ``*`` when one of its configs or
-    modules cannot be read or they are past :data:`MAX_AUTO_MAP_MODULES` (then every module
-    counts): every ``auto_map`` in the configs (:data:`AUTO_MAP_CONFIGS`), at any depth (a
-    sub-config's), in the mapping form (``module.Class``, a list of them, ``repo--module.Class``)
-    and in the legacy list form ``["module.Class", null]`` AutoTokenizer still reads; every
+    """The module names a loader imports from ``folder`` (relative paths without ``.py``:
+    ``modeling_x``, ``sub/mod``), and ``*`` when one of its configs or modules cannot be read or
+    they are past :data:`MAX_AUTO_MAP_MODULES` (then every module counts): every ``auto_map`` in the
+    configs (:data:`AUTO_MAP_CONFIGS`), at any depth (a sub-config's), in the mapping form
+    (``module.Class``, ``sub/module.Class``, a list of them, ``repo--module.Class``) and in the
+    legacy list form ``["module.Class", null]`` AutoTokenizer still reads; every
     ``custom_pipelines[task]["impl"]`` (``pipeline()`` loads it through
-    ``get_class_from_dynamic_module``); and, through each module found here, the modules its
-    relative imports name (transformers' ``get_relative_import_files`` copies and imports them:
-    its own regular expressions on the text, and the source's ``ast``, never imported) — red team 120d-7."""
+    ``get_class_from_dynamic_module``); ``custom_generate/generate`` when the folder holds it
+    (``from_pretrained(..., trust_remote_code=True)`` imports it as ``load_custom_generate`` does);
+    and, through each module found here, the modules its relative imports name, beside it
+    (transformers' ``get_relative_import_files`` copies and imports them: its own regular
+    expressions on the text, and the source's ``ast``, never imported) — red team 120d-7. A name
+    that leaves the folder (``..``, absolute, a backslash) is kept as named and never read."""
     from mlbom.formats.safe_read import read_bounded
 
     out: set[str] = set()
@@ -561,13 +566,17 @@ def _auto_map_modules(folder: Path) -> set[str]:
         except (MlbomError, OSError):
             return {"*"}
         out |= _named_modules(doc)
+    if (folder / CUSTOM_GENERATE).is_file():
+        out.add(CUSTOM_GENERATE[:-3])
     todo = sorted(out)
     while todo:
         if len(out) > MAX_AUTO_MAP_MODULES:
             return {"*"}
         name = todo.pop()
+        if _below(name) is None:
+            continue
         module = folder / f"{name}.py"
-        if "/" in name or "\\" in name or not module.is_file():
+        if not module.is_file():
             continue
         try:
             if module.stat().st_size > _MAX_MODULE_BYTES:
@@ -575,10 +584,40 @@ def _auto_map_modules(folder: Path) -> set[str]:
             text = read_bounded(module, _MAX_MODULE_BYTES).decode("utf-8", "replace")
         except (MlbomError, OSError):
             return {"*"}
-        for new in _relative_imports(text) - out:
+        base = name.rpartition("/")[0]  # relative imports are beside the module that names them
+        for new in {f"{base}/{m}" if base else m for m in _relative_imports(text)} - out:
             out.add(new)
             todo.append(new)
     return out
+
+
+CUSTOM_GENERATE = "custom_generate/generate.py"
+"""The module ``from_pretrained(..., trust_remote_code=True)`` imports from a model folder holding it
+(transformers' ``GenerationMixin.load_custom_generate``; its requirements beside it)."""
+
+
+def _below(name: str) -> str | None:
+    """``name`` (a module named by a config: ``sub/mod``) as a relative path below the folder
+    (``/``-separated, no empty, ``.`` or ``..`` part, no backslash, NUL or drive), or None."""
+    parts = name.split("/")
+    if "\\" in name or "\0" in name or ":" in name or any(p in ("", ".", "..") for p in parts):
+        return None
+    return name
+
+
+def loader_code_below(folder: Path) -> frozenset[str]:
+    """The files in ``folder``'s sub-folders that its loader imports (:func:`_auto_map_modules`:
+    ``sub/mod.py`` named by an ``auto_map``, ``custom_generate/generate.py`` and the requirements
+    beside it, their relative imports), as relative paths: what a model folder read for its own
+    files (``top_only``) holds of its sub-folders. Empty when its configs cannot be read (the
+    scan's ``code.remote`` then names what it could not place)."""
+    named = _auto_map_modules(folder)
+    if "*" in named:
+        return frozenset()
+    out = {f"{n}.py" for n in named if "/" in n and _below(n) is not None}
+    if CUSTOM_GENERATE in out:
+        out.add("custom_generate/requirements.txt")
+    return frozenset(out)
 
 
 def _named_modules(doc: object) -> set[str]:
