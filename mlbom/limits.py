@@ -223,6 +223,9 @@ keys, a ``tokenizer_config.json``'s templates); past it the rest is ``template.t
 64 KiB templates in a 257 KB file took 3.7 s (red team 106sa-2), over the one second an input
 under 1 MB may take. The largest real templates are ~17 KiB (gpt-oss, Gemma 4); a file with a
 default and a tool-use template of that size is half the budget."""
+MAX_TEMPLATES_COUNT = 1024
+"""Distinct chat templates judged per file (Jinja2 parses each, ~230 µs for a tiny one): past it the
+rest is ``error`` (red team 122fmt-3: 18,500 tiny GGUF templates in 969 KB took 1.75 s)."""
 
 # ---- content reached through decompression: parsing bounded by the compressed bytes --------
 # (mlbom.formats.inflation; red team 105sa-1: 6 KB of gzip held 2 M JSON values, 5 s to judge,

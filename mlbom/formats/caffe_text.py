@@ -81,7 +81,9 @@ def _escaped_end(token: str) -> bool:
     return n % 2 == 1
 
 
-def _tokens(text: str) -> Iterator[tuple[str, str]]:
+def tokens(text: str) -> Iterator[tuple[str, str]]:
+    """The tokens of protobuf's text format (``(kind, text)``: ``str``, ``id``, ``num``, ``sym``),
+    whitespace and comments skipped (:data:`_TOKEN`); :mod:`mlbom.formats.tf_text` reads with it too."""
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind is not None:
@@ -94,7 +96,7 @@ def python_params(text: str) -> tuple[list[PythonParam], int]:
     (never in a comment or a string) is one, whatever follows it (``:``, ``{``, ``<`` or nothing
     protobuf would parse): its body, when it has one, gives the ``module``/``layer`` strings at its
     own level (``module: "a" "b"`` is ``ab``)."""
-    toks = [t for t in _tokens(text)] if "python_param" in text else []
+    toks = [t for t in tokens(text)] if "python_param" in text else []
     out: list[PythonParam] = []
     count = 0
     i, n = 0, len(toks)

@@ -54,7 +54,7 @@ from jinja2.ext import Extension, loopcontrols
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mlbom.limits import MAX_TEMPLATES_CHARS
+from mlbom.limits import MAX_TEMPLATES_CHARS, MAX_TEMPLATES_COUNT
 from mlbom.model import Judged, Severity, Verdict
 
 MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
@@ -65,7 +65,6 @@ MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
 _ORDER = ("unsafe", "error", "suspicious", "safe")
 MAX_TEMPLATES_TOTAL = MAX_TEMPLATES_CHARS  # characters of distinct templates judged per file
-MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 _BINDING_PASSES = 8  # passes of the binding collection before still-growing names are opaque
 # nodes visited by the judge's fixpoints (every memoised predicate call and set lookup; ~600,000 a
