@@ -750,9 +750,18 @@ _STRAY_ENTRIES = 1_000_000
 # modeling .py it names, a Hydra/NeMo/pyannote config.yaml's _target_, sentence-transformers'
 # modules.json, diffusers' model_index.json, MLflow's MLmodel, SpeechBrain's hyperparams.yaml,
 # Lightning's hparams.yaml, a PEFT adapter_config.json)
+# Red team 122g-7: a saved tokenizer's files (AutoTokenizer reads tokenizer.json and the chat template
+# sidecars transformers >= 4.47 writes, and renders the template) are loader configs too.
 LOADER_CONFIGS: frozenset[str] = frozenset({
     *_CONFIGS, *AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
-    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml"})
+    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml", "tokenizer.json", "chat_template.jinja",
+    "chat_template.json"})
+# The loader configs whose name alone is evidence that a loader reads the folder (red team 122g-7: a
+# folder holding one and no weight file is a model of its own): every one but the generic names below
+# a web app or a training run also writes, where only content evidence counts (:func:`config_evidence`).
+GENERIC_CONFIGS: frozenset[str] = frozenset({"config.json", "config.yaml", "config.yml", "hparams.yaml"})
+# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from)
+_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version")
 
 
 def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
@@ -772,6 +781,41 @@ def model_folder(names: frozenset[str] | set[str]) -> bool:
     """Whether a folder with these file names is a model folder by what a loader reads it by
     (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
     return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
+
+
+def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
+    """Whether a model folder holding no weight file is a model all the same, by the loader configs
+    ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
+    ``config.json`` whose ``auto_map`` names a module ``AutoConfig`` imports, were in no model and
+    the BOM said complete). A regular file of a loader-specific name (any of :data:`LOADER_CONFIGS`
+    but :data:`GENERIC_CONFIGS`: ``tokenizer_config.json``, ``chat_template.jinja``,
+    ``generation_config.json``, ``adapter_config.json``, ``modules.json``, ``MLmodel``…) is evidence
+    by its name; a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
+    app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
+    holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
+    ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
+    ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is not ``safe``."""
+    import stat
+
+    def regular(name: str) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(folder / name).st_mode)
+        except (OSError, ValueError):
+            return False
+
+    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS):
+        return True
+    generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
+    if "config.json" in generic:
+        from mlbom.formats.safe_read import read_bounded
+
+        try:
+            doc = load_json(read_bounded(folder / "config.json", MAX_CONFIG), folder / "config.json").value
+        except (MlbomError, OSError):
+            doc = None
+        if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
+            return True
+    return any(scan_file(folder / n, display=n, with_hash=False).verdict != "safe" for n in generic)
 _STRAY_DEPTH = 64
 
 # Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
@@ -1394,6 +1438,9 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
       ``config.yaml``…) is inventoried with the files of that folder (``top_only``: a Lightning
       ``version_0/`` holding ``hparams.yaml`` is not the model of ``version_0/checkpoints/x.ckpt``);
     - a spaCy pipeline folder is a model of its own, weights or not (119pa-3);
+    - a model folder holding no weight file (for a tree, none below it either) is a model of its own
+      files (``top_only``) when its configs are evidence a loader reads it (:func:`config_evidence`,
+      122g-7: a saved tokenizer, an ``auto_map`` config); so is the project folder;
     - any other weight file is a model of its own, as ``--model FILE``.
 
     The project folder itself, when it is a model folder holding a weight file, is one model of
@@ -1406,10 +1453,22 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     read gives a model per component folder as well (its msgpack component files are no weights).
     A weight directly in the project folder that ``model:.`` leaves out
     (:func:`project_code_left_out`) stays a model of its own."""
-    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
+    configs: dict[Path, frozenset[str]] = {}
+    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes, configs=configs)
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
     trees = {f for f, kind in folders.items() if kind != "flat"}
+    # the model folders holding no weight file (nor any below, for a tree): models by their configs' evidence
+    weighed = {a for p in weights for a in p.parents}
+    direct = {p.parent for p in weights}
+    bare = {f for f, kind in folders.items() if kind != "spacy" and f not in direct
+            and (kind == "flat" or f not in weighed)}
+    evident: dict[Path, bool] = {}
+
+    def evidenced(f: Path) -> bool:
+        if f not in evident:
+            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()))
+        return evident[f]
     root = project_dir.resolve()
     others = [c for c in covered | (envs or set()) if c != root]
     out: list[tuple[Path, bool]] = []
@@ -1424,7 +1483,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         folder nested in a whole folder is left to it only when that folder is read whole (red team
         121d-1: one nested in a folder read ``top_only`` was in no model)."""
         whole: set[Path] = {f for f in spacy if base in f.parents}
-        flat: set[Path] = set()
+        flat: set[Path] = {f for f in bare if base in f.parents}  # (kept below only on evidence)
         for p in below:
             above = [a for a in p.parents if base in a.parents and a in trees]
             if above:
@@ -1434,7 +1493,8 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             else:
                 singles.append(p)
         whole = {f for f in whole if not any(a in whole for a in f.parents)}
-        out.extend((f, True) for f in flat if not any(a in whole for a in f.parents))
+        out.extend((f, True) for f in sorted(flat) if not any(a in whole for a in f.parents)
+                   and (f not in bare or evidenced(f)))
         for f in sorted(whole):
             every_whole.add(f)
             real = root / f.relative_to(top)
@@ -1454,6 +1514,8 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         else:
             singles.append(p)
     group(top, below_top)
+    if top in bare and evidenced(top):  # the project folder a saved tokenizer, an auto_map config (122g-7)
+        root_model = True
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
@@ -1526,7 +1588,8 @@ def _spacy_components(folder: Path) -> list[Path]:
 
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
-           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, str]]:
+           envs: set[Path] | None = None, notes: list[Finding] | None = None,
+           configs: dict[Path, frozenset[str]] | None = None) -> tuple[list[Path], dict[Path, str]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1595,6 +1658,8 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         if names and model_folder(names - listed):
             own = names - listed
             folders[Path(folder)] = "spacy" if spacy_pipeline(own) else "tree" if TREE_CONFIGS & own else "flat"
+            if configs is not None:
+                configs[Path(folder)] = frozenset(own)
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue

@@ -1,0 +1,100 @@
+"""Red team 122g (discovery): a loader-config folder holding no weight file (122g-7), a model format a
+loader opens by content under a name no rule claims (122g-6), a FIFO or socket named like a weight
+outside the model folders (122g-4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import file_refs, model_verdicts
+
+_TEMPLATE = "{{ ''.__class__.__mro__[1].__subclasses__() }}{% for m in messages %}{{ m.content }}{% endfor %}"
+
+
+def _tokenizer(folder: Path, *, sidecar: str | None = "chat_template.jinja") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg: dict[str, object] = {"tokenizer_class": "PreTrainedTokenizerFast"}
+    if sidecar is None:
+        cfg["chat_template"] = _TEMPLATE
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (folder / "tokenizer.json").write_text(json.dumps({"version": "1.0", "model": {"type": "BPE", "vocab": {},
+                                                                                    "merges": []}}))
+    if sidecar == "chat_template.jinja":
+        (folder / sidecar).write_text(_TEMPLATE)
+    elif sidecar == "chat_template.json":
+        (folder / sidecar).write_text(json.dumps({"chat_template": _TEMPLATE}))
+
+
+# --- 122g-7: a loader-config folder with no weight file --------------------------------------------------------
+
+@pytest.mark.parametrize("sidecar", [None, "chat_template.jinja", "chat_template.json"])
+def test_a_saved_tokenizer_folder_is_a_model(tmp_path: Path, sidecar: str | None) -> None:
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    _tokenizer(proj / "src" / "tok", sidecar=sidecar)
+    assert model_verdicts(proj) == {"model:src/tok": "unsafe"}
+    assert "model:src/tok#tokenizer_config.json" in file_refs(proj)
+
+
+@pytest.mark.parametrize(("cfg", "module"), [
+    ("config.json", "configuration_acme"), ("tokenizer_config.json", "tokenization_acme")])
+def test_an_auto_map_config_folder_is_a_model_with_its_code(tmp_path: Path, cfg: str, module: str) -> None:
+    proj = tmp_path / "proj"
+    folder = proj / "hfcfg"
+    folder.mkdir(parents=True)
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    amap = {"AutoConfig": f"{module}.AcmeConfig"} if cfg == "config.json" else {"AutoTokenizer": [f"{module}.T", None]}
+    (folder / cfg).write_text(json.dumps({"auto_map": amap}))
+    (folder / f"{module}.py").write_text("import os\nos.system('true')\n")
+    assert model_verdicts(proj) == {"model:hfcfg": "suspicious"}
+    assert f"model:hfcfg#{module}.py" in file_refs(proj)
+
+
+@pytest.mark.parametrize("name", ["tokenizer_config.json", "chat_template.json", "chat_template.jinja"])
+def test_the_project_folder_as_a_saved_tokenizer_is_a_model(tmp_path: Path, name: str) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    text = _TEMPLATE if name.endswith(".jinja") else json.dumps({"chat_template": _TEMPLATE})
+    (proj / name).write_text(text)
+    assert model_verdicts(proj) == {"model:.": "unsafe"}
+
+
+def test_a_hydra_config_yaml_with_no_weight_is_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "conf").mkdir(parents=True)
+    (proj / "conf" / "config.yaml").write_text("model:\n  _target_: os.system\n  command: 'true'\n")
+    (proj / "requirements.txt").write_text("hydra-core==1.3.2\n")
+    assert model_verdicts(proj) == {"model:conf": "unsafe"}
+
+
+def test_a_config_json_with_model_type_and_no_weight_is_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "cfg").mkdir(parents=True)
+    (proj / "cfg" / "config.json").write_text(json.dumps({"model_type": "bert", "architectures": ["BertModel"]}))
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    assert set(model_verdicts(proj)) == {"model:cfg"}
+
+
+def test_ordinary_projects_get_no_new_model(tmp_path: Path) -> None:
+    """A web app's config.json/config.yaml, a Lightning logs tree: no model (only the saved tokenizer beside them)."""
+    proj = tmp_path / "proj"
+    _tokenizer(proj / "tok")
+    (proj / "app" / "static").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("flask==3.0.0\n")
+    (proj / "app" / "config.json").write_text(json.dumps({"DEBUG": False, "SECRET_KEY": "x", "DATABASE": "app.db"}))
+    (proj / "app" / "static" / "config.json").write_text(json.dumps({"theme": "dark", "version": "1.2"}))
+    (proj / "config.yaml").write_text("server:\n  port: 8080\n  host: 0.0.0.0\nlogging: info\n")
+    # a Lightning logs tree: hparams.yaml and config.yaml beside a checkpoint folder, TensorBoard events
+    run = proj / "lightning_logs" / "version_0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "hparams.yaml").write_text("lr: 0.001\nbatch_size: 32\nhidden: 128\n")
+    (run / "config.yaml").write_text("trainer:\n  max_epochs: 3\nseed_everything: 42\n")
+    (run / "events.out.tfevents.1700000000.host.1.0").write_bytes(b"\x18\x00\x00\x00\x00\x00\x00\x00junk")
+    (proj / "lightning_logs" / "version_1").mkdir()
+    (proj / "lightning_logs" / "version_1" / "hparams.yaml").write_text("lr: 0.01\n")
+    assert model_verdicts(proj) == {"model:tok": "unsafe"}
