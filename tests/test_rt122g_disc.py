@@ -5,6 +5,7 @@ outside the model folders (122g-4)."""
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,79 @@ def test_ordinary_projects_get_no_new_model(tmp_path: Path) -> None:
     (proj / "lightning_logs" / "version_1").mkdir()
     (proj / "lightning_logs" / "version_1" / "hparams.yaml").write_text("lr: 0.01\n")
     assert model_verdicts(proj) == {"model:tok": "unsafe"}
+
+
+# --- 122g-6: a model format a loader opens by content, under a name no rule claims -----------------------------
+
+def _gguf(template: str = _TEMPLATE) -> bytes:
+    def s(text: str) -> bytes:
+        b = text.encode()
+        return struct.pack("<Q", len(b)) + b
+
+    kvs = [("general.architecture", "llama"), ("tokenizer.chat_template", template)]
+    out = b"GGUF" + struct.pack("<IQQ", 3, 1, len(kvs))
+    for k, v in kvs:
+        out += s(k) + struct.pack("<I", 8) + s(v)
+    out += s("t") + struct.pack("<I", 1) + struct.pack("<Q", 4) + struct.pack("<I", 0) + struct.pack("<Q", 0)
+    return out + b"\0" * ((-len(out)) % 32) + b"\0" * 16
+
+
+def _ld(field: int, data: bytes) -> bytes:
+    n, size = len(data), b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        size += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return bytes([field << 3 | 2]) + size + data
+
+
+def _onnx_external(location: str) -> bytes:
+    """A hand-built ONNX ModelProto whose one initializer's data lies in ``location`` (EXTERNAL)."""
+    entry = _ld(1, b"location") + _ld(2, location.encode())
+    tensor = b"\x08\x01\x10\x01" + _ld(8, b"w") + _ld(13, entry) + b"\x70\x01"
+    return b"\x08\x08" + _ld(2, b"acme") + _ld(7, _ld(5, tensor) + _ld(2, b"g")) + _ld(8, b"\x08\x11")
+
+
+def _safetensors_bytes() -> bytes:
+    hdr = json.dumps({"__metadata__": {"format": "pt"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})
+    return struct.pack("<Q", len(hdr)) + hdr.encode() + b"\0" * 4
+
+
+@pytest.mark.parametrize("rel", ["src/weights.dat", "src/model.q4", "ollama/models/blobs/sha256-" + "ab" * 32])
+def test_a_gguf_under_any_name_is_a_model(tmp_path: Path, rel: str) -> None:
+    proj = tmp_path / "proj"
+    (proj / rel).parent.mkdir(parents=True)
+    (proj / "requirements.txt").write_text("llama-cpp-python==0.3.16\n")
+    (proj / rel).write_bytes(_gguf())
+    assert model_verdicts(proj) == {f"model:{rel}": "unsafe"}
+
+
+@pytest.mark.parametrize("name", ["encoder", "model.dat"])
+def test_an_onnx_model_under_any_name_is_a_model(tmp_path: Path, name: str) -> None:
+    proj = tmp_path / "proj"
+    (proj / "a" / "b").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("onnxruntime==1.20.0\n")
+    (proj / "a" / "b" / name).write_bytes(_onnx_external("../../../../etc/hostname"))
+    assert model_verdicts(proj) == {f"model:a/b/{name}": "unsafe"}
+
+
+def test_a_safetensors_file_under_any_name_is_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("safetensors==0.4.5\n")
+    (proj / "src" / "weights.dat").write_bytes(_safetensors_bytes())
+    assert set(model_verdicts(proj)) == {"model:src/weights.dat"}
+
+
+def test_what_only_starts_like_a_model_format_is_no_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "notes").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("llama-cpp-python==0.3.16\n")
+    (proj / "notes" / "gguf.txt").write_text("GGUF is llama.cpp's file format.\n")
+    (proj / "notes" / "magic").write_bytes(b"GGUF\x00\x00\x00\x09 not a version")
+    (proj / "notes" / "proto").write_bytes(b"\x08\x01\x12\x03abc\x1a\x02xy")  # a protobuf, no ONNX model
+    (proj / "notes" / "lengthy").write_bytes(struct.pack("<Q", 40) + b'{"not": "a safetensors header"')
+    (proj / "notes" / "model.bin.txt").write_text("{}")
+    # and one that is: the sweep did read these folders
+    (proj / "notes" / "blob").write_bytes(_gguf())
+    assert model_verdicts(proj) == {"model:notes/blob": "unsafe"}

@@ -37,6 +37,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
 from mlbom.formats.datafile import is_tar
+from mlbom.formats.onnx import looks_like_onnx
 from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
@@ -532,7 +533,8 @@ def content_weight(path: Path, rel: str) -> bool:
 def _picked(pick: str | None, path: Path, rel: str) -> bool:
     if pick is None:
         return False
-    return pick not in ("guess", "evidence") or _confirmed(path, rel, evidence=pick == "evidence")
+    return pick not in ("guess", "evidence", "format") or _confirmed(path, rel, evidence=pick == "evidence",
+                                                                      content=pick == "format")
 
 
 MAX_AUTO_MAP_MODULES = 256  # modules followed through relative imports (past it: every module counts)
@@ -872,11 +874,13 @@ def unpickled_content(path: str | Path) -> str | None:
     whole file decides (:func:`_confirmed`). ``evidence`` — content a loader may run code from only
     when the scan finds it inside (:func:`_confirmed` with ``evidence``): an HDF5 file (tf.keras's
     ``load_model`` and pandas' ``read_hdf`` pick HDF5 by content, 117pa-9), and what pandas'
-    ``read_pickle`` opens by the file name (:func:`_pandas_pick`, 117pa-3). None: no loader
-    unpickles it. Only the first :data:`_HEAD` bytes are read (a bz2 stream's first MiB; a zip's
-    central directory and its members' first bytes; a tar's headers through
-    :mod:`mlbom.formats.tarwalk`; the HDF5 signature's offsets): the sweep reads every file no name
-    claims."""
+    ``read_pickle`` opens by the file name (:func:`_pandas_pick`, 117pa-3). A model format a loader
+    opens by content (122g-6): ``sure`` — GGUF's magic and a version 1-3 (llama.cpp opens any name by
+    it); ``format`` — the start of an ONNX model or a safetensors header (:func:`_model_format`), kept
+    when the scan reads that format. None: no loader unpickles it nor opens it by content. Only the
+    first :data:`_HEAD` bytes are read (a bz2 stream's first MiB; a zip's central directory and its
+    members' first bytes; a tar's headers through :mod:`mlbom.formats.tarwalk`; the HDF5 signature's
+    offsets): the sweep reads every file no name claims."""
     head = _read_head(path, _HEAD, unreadable=None)
     if head is None:  # unreadable (no permission, an I/O error): never silently no weight — the scan
         return "guess"  # says it cannot read it, an `error` the BOM records
@@ -884,8 +888,12 @@ def unpickled_content(path: str | Path) -> str | None:
         return None
     if _pickle_header(head):
         return "sure"
+    if head.startswith(b"GGUF") and len(head) >= 8 and 1 <= int.from_bytes(head[4:8], "little") <= 3:
+        return "sure"  # (GGUF's magic and a version 1-3, llama.cpp's gguf_init_from_file: 122g-6)
     if may_unpickle(head, whole=len(head) < _HEAD):
         return "guess"
+    if _model_format(head):
+        return "format"
     pick: str | None = None
     if head.startswith(b"PK\x03\x04"):
         pick = _zip_names_pickle(path)
@@ -902,6 +910,25 @@ def unpickled_content(path: str | Path) -> str | None:
     if pick is None and _hdf5(path, head):
         pick = "evidence"  # (any file: an HDF5 file may start behind a user block of any content)
     return pick
+
+
+# the scanner's formats of model content a loader opens by its content, whatever the file's name (red
+# team 122g-6): GGUF (llama.cpp checks the magic), ONNX (onnx.load, onnxruntime's InferenceSession),
+# safetensors (safe_open): a file the sweep picks by its first bytes is a weight when its scan reads one
+_CONTENT_FORMATS = frozenset({"gguf", "onnx", "safetensors"})
+
+
+def _model_format(head: bytes) -> bool:
+    """Whether a file's first bytes may start a model format a loader opens by content, by the
+    scanner's weak sniffs (red team 122g-6: an ONNX model called ``encoder``, which ``onnx.load`` and
+    onnxruntime open whatever its name, was in no model): an ONNX ModelProto
+    (:func:`mlbom.formats.onnx.looks_like_onnx`: a protobuf of many kinds starts so) or a
+    safetensors header (an 8-byte length, then ``{``: the scanner's rule). The pick (``format``) is
+    kept only when the scan of all of it reads that format (:func:`_confirmed` with ``content``).
+    (GGUF's magic is a strong sniff: :func:`unpickled_content` takes it as ``sure``.)"""
+    return looks_like_onnx(head) or (
+        len(head) >= 10 and 2 <= int.from_bytes(head[:8], "little") < 1 << 40 and head[8:9] == b"{"
+        and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}"))
 
 
 def _compressed_pick(path: str | Path, head: bytes, codec: str) -> str | None:
@@ -1255,21 +1282,28 @@ def _tar_names_pickle(path: str | Path) -> str | None:
 _WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
 
 
-def _confirmed(path: Path, rel: str, *, evidence: bool = False) -> bool:
+def _confirmed(path: Path, rel: str, *, evidence: bool = False, content: bool = False) -> bool:
     """Whether a file :func:`unpickled_content` guessed is a weight file, by the scan of all of it
     (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
     (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
     wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
     no callable that is not ``unsafe`` (raw bytes that start like opcodes, ``N.``) — unless the walk
-    stopped unfinished; yes for ``unsafe``, a callable named, a format a loader unpickles (a torch
+    stopped unfinished; yes for ``unsafe``, a callable named, a model format a loader opens by content
+    (:data:`_CONTENT_FORMATS`: GGUF, ONNX, safetensors, 122g-6), a format a loader unpickles (a torch
     zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise.
     With ``evidence`` (an HDF5 file, what pandas opens by the name: content that is a weight only
     when a loader finds code or a pickle in it), yes only when the scan is not ``safe``, names a
     callable, reads a Keras model config (tf.keras rebuilds its layers), values PyTables pickles,
     an array of objects or torch's legacy members: plain HDF5 data (netCDF4, MAT 7.3, Keras
-    weights alone) and a one-file archive of anything else are no weight."""
+    weights alone) and a one-file archive of anything else are no weight. With ``content`` (the
+    start of an ONNX model or a safetensors header, :func:`_model_format`), yes only when the scan is
+    ``unsafe`` or reads that format to its end (no ``format.invalid``): a truncated or other protobuf is no weight."""
     sc = scan_file(path, display=rel, with_hash=False)
     if sc.verdict == "unsafe" or sc.facts.get("pickle.imports") or any(f.id in _WALK_UNFINISHED for f in sc.findings):
+        return True
+    if content:
+        return sc.format in _CONTENT_FORMATS and not any(f.id == "format.invalid" for f in sc.findings)
+    if sc.format in _CONTENT_FORMATS:  # a model format a loader opens by content (122g-6)
         return True
     if evidence:
         return (sc.verdict != "safe" or bool(sc.facts.get("keras.model-config") or sc.facts.get("hdf5.pickled-values"))
