@@ -5,6 +5,8 @@ outside the model folders (122g-4)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import struct
 from pathlib import Path
 
@@ -175,3 +177,59 @@ def test_what_only_starts_like_a_model_format_is_no_model(tmp_path: Path) -> Non
     # and one that is: the sweep did read these folders
     (proj / "notes" / "blob").write_bytes(_gguf())
     assert model_verdicts(proj) == {"model:notes/blob": "unsafe"}
+
+
+# --- 122g-4: a FIFO, socket or device named like a weight outside the model folders ---------------------------
+
+def _unreadable(proj: Path) -> tuple[dict[str, str], list[str]]:
+    from mlbom.inventory import Inputs, generate
+
+    bom = generate(Inputs(project_dir=proj), reproducible=True)
+    return ({u.path: u.reason for u in bom.unreadable},
+            sorted(f.source or "" for f in bom.findings if f.id == "files.not-regular"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_or_socket_named_like_a_weight_is_not_read_never_silence(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = tmp_path / "proj"
+    (proj / "ckpt").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("torch==2.5.0\n")
+    os.mkfifo(proj / "model.bin")
+    os.mkfifo(proj / "ckpt" / "last.pt")
+    (proj / "ckpt" / "best.pt").symlink_to("last.pt")  # a weight-named link to it
+    os.mkfifo(proj / "ckpt" / "notes")  # (no weight name: not the sweep's)
+    monkeypatch.chdir(proj / "ckpt")  # (a socket's path is bound relative: AF_UNIX paths are short)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("weights.safetensors")
+        unread, ids = _unreadable(proj)
+    want = ["ckpt/best.pt", "ckpt/last.pt", "ckpt/weights.safetensors", "model.bin"]
+    assert sorted(unread) == want, unread
+    assert all("FIFO, device or socket" in why for why in unread.values())
+    assert ids == want
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_project_whose_only_weight_is_a_fifo_says_so(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    os.mkfifo(proj / "model.bin")
+    assert list(_unreadable(proj)[0]) == ["model.bin"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_model_says_what_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlbom.cli import main
+
+    os.mkfifo(tmp_path / "model")
+    assert main(["generate", "--model", str(tmp_path / "model"), "-o", str(tmp_path / "bom.json")]) == 2
+    err = capsys.readouterr().err
+    assert "FIFO, device or socket" in err and "holds no files" not in err
+    # discovered (a project's model/ or models/x that is a FIFO): not read, never silence
+    proj = tmp_path / "proj"
+    (proj / "models").mkdir(parents=True)
+    os.mkfifo(proj / "model")
+    os.mkfifo(proj / "models" / "x")
+    (proj / "requirements.txt").write_text("torch==2.5.0\n")
+    unread, ids = _unreadable(proj)
+    assert sorted(unread) == ["model", "models/x"] and ids == ["model", "models/x"]

@@ -175,6 +175,13 @@ class ModelCollector(FolderCollector):
         if path.is_file():
             yield from self._single(path, ctx)
             return
+        if not path.is_dir():  # a FIFO, device or socket (red team 122g-4): opening it could block
+            if ctx.explicit:
+                raise InputError(path, _NOT_REGULAR)
+            yield Finding(id="files.not-regular", severity="medium", message=f"{ctx.rel(path)}: {_NOT_REGULAR}",
+                          source=ctx.rel(path))
+            yield Unreadable(path=ctx.rel(path), reason=_NOT_REGULAR, collector=self.name)
+            return
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
                                 leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset(),
@@ -471,6 +478,9 @@ class ModelCollector(FolderCollector):
         for sf in sc.findings:
             if sf.severity != "info":
                 yield sf.to_finding(subject=ref, source=ctx.rel(path))
+
+
+_NOT_REGULAR = "not a regular file nor a folder (a FIFO, device or socket); not opened"
 
 
 # What the scanner calls a file that is in no model format: a single file given as ``--model``
@@ -1421,7 +1431,9 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
     folder (a venv's ``bin/python`` leads to the base interpreter), where it is an ``info`` finding
     (``notes``) naming the link and what it leads to; a link to a folder inside the project is
     walked where the folder lies, unless that is inside a folder the sweep does not walk
-    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``)."""
+    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``); a link named
+    like a weight file to a FIFO, device or socket is "not read" with a ``files.not-regular``
+    finding, as a model folder's walk records it (122g-4)."""
     from mlbom.fswalk import SKIPPED_FOLDERS
 
     is_dir = os.path.isdir(resolved)
@@ -1445,6 +1457,12 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
                       "weight files in it were not looked for")
         return False  # (the folder is walked where it lies)
     if not os.path.isfile(resolved):
+        if named and os.path.lexists(resolved):  # a weight-named link to a FIFO, device or socket (122g-4)
+            stop(rel, "links to a FIFO, device or socket; not opened")
+            if notes is not None:
+                notes.append(Finding(id="files.not-regular", severity="medium", source=rel,
+                                     message=f"{rel}: links to a FIFO, device or socket; not opened"))
+            return False
         if notes is not None:
             notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
                                  message=f"{rel}: symbolic link to {kind}: no file to read"))
@@ -1674,6 +1692,11 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
                       "outside the model and data folders were not looked for")
 
+    def not_regular(rel: str, message: str) -> None:  # as fswalk's walk of a model folder records it
+        stop(rel, message.split(": ", 1)[-1])
+        if notes is not None:
+            notes.append(Finding(id="files.not-regular", severity="medium", message=message, source=rel))
+
     def passed(rel: str) -> None:  # a .git folder: the project's own is its repository
         if notes is not None and "/" in rel:
             notes.append(skipped_folder(rel))
@@ -1732,7 +1755,11 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
             if named and not os.path.isfile(resolved):
-                continue  # a folder or a FIFO named like a weight file is no weight file
+                # a folder named like a weight file is walked as one; a FIFO, device or socket is
+                # recorded as a model folder's walk records it (red team 122g-4): never silence
+                if not link and not os.path.isdir(resolved) and os.path.lexists(resolved):
+                    not_regular(rel, f"{rel}: FIFO, device or socket named like a weight file; not opened")
+                continue
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
             if not named and not _picked(pick, resolved, rel):
