@@ -233,3 +233,19 @@ def test_a_fifo_as_model_says_what_it_is(tmp_path: Path, capsys: pytest.CaptureF
     (proj / "requirements.txt").write_text("torch==2.5.0\n")
     unread, ids = _unreadable(proj)
     assert sorted(unread) == ["model", "models/x"] and ids == ["model", "models/x"]
+
+
+def test_a_tree_folder_with_no_weight_is_a_model_of_all_of_it(tmp_path: Path) -> None:
+    """A diffusers pipeline whose weights are not there: its loader reads the component folders (a custom
+    component's module), so the folder is one model, all of it, as with weights."""
+    proj = tmp_path / "proj"
+    pipe = proj / "pipes" / "sd"
+    (pipe / "unet").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("diffusers==0.31.0\n")
+    (pipe / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline",
+                                                       "unet": ["my_unet", "MyUNet"]}))
+    (pipe / "unet" / "config.json").write_text(json.dumps({"_class_name": "MyUNet", "_diffusers_version": "0.31.0"}))
+    (pipe / "unet" / "my_unet.py").write_text("import os\nos.system('true')\nclass MyUNet: pass\n")
+    _tokenizer(pipe / "tokenizer")
+    assert model_verdicts(proj) == {"model:pipes/sd": "unsafe"}
+    assert {"model:pipes/sd#unet/my_unet.py", "model:pipes/sd#tokenizer/chat_template.jinja"} <= file_refs(proj)

@@ -1490,9 +1490,10 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
       ``config.yaml``…) is inventoried with the files of that folder (``top_only``: a Lightning
       ``version_0/`` holding ``hparams.yaml`` is not the model of ``version_0/checkpoints/x.ckpt``);
     - a spaCy pipeline folder is a model of its own, weights or not (119pa-3);
-    - a model folder holding no weight file (for a tree, none below it either) is a model of its own
-      files (``top_only``) when its configs are evidence a loader reads it (:func:`config_evidence`,
-      122g-7: a saved tokenizer, an ``auto_map`` config); so is the project folder;
+    - a model folder holding no weight file (for a tree, none below it either) is a model when its
+      configs are evidence a loader reads it (:func:`config_evidence`, 122g-7: a saved tokenizer, an
+      ``auto_map`` config): of its own files (``top_only``), or all of it for a tree folder (its loader
+      reads the sub-folders: a diffusers component's custom module); so is the project folder (its own files);
     - any other weight file is a model of its own, as ``--model FILE``.
 
     The project folder itself, when it is a model folder holding a weight file, is one model of
@@ -1534,8 +1535,9 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         own files only) and the weights ``below`` it (not in it), grouped by the rules above. A model
         folder nested in a whole folder is left to it only when that folder is read whole (red team
         121d-1: one nested in a folder read ``top_only`` was in no model)."""
-        whole: set[Path] = {f for f in spacy if base in f.parents}
-        flat: set[Path] = {f for f in bare if base in f.parents}  # (kept below only on evidence)
+        whole: set[Path] = {f for f in spacy if base in f.parents} | {
+            f for f in bare if folders[f] == "tree" and base in f.parents and evidenced(f)}
+        flat: set[Path] = {f for f in bare if folders[f] == "flat" and base in f.parents}  # (kept on evidence)
         for p in below:
             above = [a for a in p.parents if base in a.parents and a in trees]
             if above:
