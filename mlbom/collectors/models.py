@@ -828,6 +828,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
         if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
             return True
     return any(scan_file(folder / n, display=n, with_hash=False).verdict != "safe" for n in generic)
+
+
 _STRAY_DEPTH = 64
 
 # Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
@@ -1511,6 +1513,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
     trees = {f for f, kind in folders.items() if kind != "flat"}
+    root = project_dir.resolve()
     # the model folders holding no weight file (nor any below, for a tree): models by their configs' evidence
     weighed = {a for p in weights for a in p.parents}
     direct = {p.parent for p in weights}
@@ -1522,7 +1525,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         if f not in evident:
             evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()))
         return evident[f]
-    root = project_dir.resolve()
+
     others = [c for c in covered | (envs or set()) if c != root]
     out: list[tuple[Path, bool]] = []
     singles: list[Path] = []
@@ -1694,10 +1697,10 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
                       "outside the model and data folders were not looked for")
 
-    def not_regular(rel: str, message: str) -> None:  # as fswalk's walk of a model folder records it
-        stop(rel, message.split(": ", 1)[-1])
+    def not_regular(rel: str, reason: str) -> None:  # as fswalk's walk of a model folder records it
+        stop(rel, reason)
         if notes is not None:
-            notes.append(Finding(id="files.not-regular", severity="medium", message=message, source=rel))
+            notes.append(Finding(id="files.not-regular", severity="medium", message=f"{rel}: {reason}", source=rel))
 
     def passed(rel: str) -> None:  # a .git folder: the project's own is its repository
         if notes is not None and "/" in rel:
@@ -1760,7 +1763,7 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                 # a folder named like a weight file is walked as one; a FIFO, device or socket is
                 # recorded as a model folder's walk records it (red team 122g-4): never silence
                 if not link and not os.path.isdir(resolved) and os.path.lexists(resolved):
-                    not_regular(rel, f"{rel}: FIFO, device or socket named like a weight file; not opened")
+                    not_regular(rel, "FIFO, device or socket named like a weight file; not opened")
                 continue
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
