@@ -37,6 +37,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
 from mlbom.formats.datafile import is_tar
+from mlbom.formats.onnx import looks_like_onnx
 from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
@@ -173,6 +174,13 @@ class ModelCollector(FolderCollector):
             raise InputError(path, "no such file or directory")
         if path.is_file():
             yield from self._single(path, ctx)
+            return
+        if not path.is_dir():  # a FIFO, device or socket (red team 122g-4): opening it could block
+            if ctx.explicit:
+                raise InputError(path, _NOT_REGULAR)
+            yield Finding(id="files.not-regular", severity="medium", message=f"{ctx.rel(path)}: {_NOT_REGULAR}",
+                          source=ctx.rel(path))
+            yield Unreadable(path=ctx.rel(path), reason=_NOT_REGULAR, collector=self.name)
             return
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
@@ -472,6 +480,9 @@ class ModelCollector(FolderCollector):
                 yield sf.to_finding(subject=ref, source=ctx.rel(path))
 
 
+_NOT_REGULAR = "not a regular file nor a folder (a FIFO, device or socket); not opened"
+
+
 # What the scanner calls a file that is in no model format: a single file given as ``--model``
 # in one of these is refused (exit 2) rather than inventoried as a model.
 _NOT_MODELS = frozenset({"unknown", "text"})
@@ -532,7 +543,8 @@ def content_weight(path: Path, rel: str) -> bool:
 def _picked(pick: str | None, path: Path, rel: str) -> bool:
     if pick is None:
         return False
-    return pick not in ("guess", "evidence") or _confirmed(path, rel, evidence=pick == "evidence")
+    return pick not in ("guess", "evidence", "format") or _confirmed(path, rel, evidence=pick == "evidence",
+                                                                      content=pick == "format")
 
 
 MAX_AUTO_MAP_MODULES = 256  # modules followed through relative imports (past it: every module counts)
@@ -750,9 +762,18 @@ _STRAY_ENTRIES = 1_000_000
 # modeling .py it names, a Hydra/NeMo/pyannote config.yaml's _target_, sentence-transformers'
 # modules.json, diffusers' model_index.json, MLflow's MLmodel, SpeechBrain's hyperparams.yaml,
 # Lightning's hparams.yaml, a PEFT adapter_config.json)
+# Red team 122g-7: a saved tokenizer's files (AutoTokenizer reads tokenizer.json and the chat template
+# sidecars transformers >= 4.47 writes, and renders the template) are loader configs too.
 LOADER_CONFIGS: frozenset[str] = frozenset({
     *_CONFIGS, *AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
-    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml"})
+    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml", "tokenizer.json", "chat_template.jinja",
+    "chat_template.json"})
+# The loader configs whose name alone is evidence that a loader reads the folder (red team 122g-7: a
+# folder holding one and no weight file is a model of its own): every one but the generic names below
+# a web app or a training run also writes, where only content evidence counts (:func:`config_evidence`).
+GENERIC_CONFIGS: frozenset[str] = frozenset({"config.json", "config.yaml", "config.yml", "hparams.yaml"})
+# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from)
+_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version")
 
 
 def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
@@ -772,6 +793,43 @@ def model_folder(names: frozenset[str] | set[str]) -> bool:
     """Whether a folder with these file names is a model folder by what a loader reads it by
     (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
     return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
+
+
+def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
+    """Whether a model folder holding no weight file is a model all the same, by the loader configs
+    ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
+    ``config.json`` whose ``auto_map`` names a module ``AutoConfig`` imports, were in no model and
+    the BOM said complete). A regular file of a loader-specific name (any of :data:`LOADER_CONFIGS`
+    but :data:`GENERIC_CONFIGS`: ``tokenizer_config.json``, ``chat_template.jinja``,
+    ``generation_config.json``, ``adapter_config.json``, ``modules.json``, ``MLmodel``…) is evidence
+    by its name; a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
+    app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
+    holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
+    ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
+    ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is not ``safe``."""
+    import stat
+
+    def regular(name: str) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(folder / name).st_mode)
+        except (OSError, ValueError):
+            return False
+
+    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS):
+        return True
+    generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
+    if "config.json" in generic:
+        from mlbom.formats.safe_read import read_bounded
+
+        try:
+            doc = load_json(read_bounded(folder / "config.json", MAX_CONFIG), folder / "config.json").value
+        except (MlbomError, OSError):
+            doc = None
+        if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
+            return True
+    return any(scan_file(folder / n, display=n, with_hash=False).verdict != "safe" for n in generic)
+
+
 _STRAY_DEPTH = 64
 
 # Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
@@ -828,11 +886,13 @@ def unpickled_content(path: str | Path) -> str | None:
     whole file decides (:func:`_confirmed`). ``evidence`` — content a loader may run code from only
     when the scan finds it inside (:func:`_confirmed` with ``evidence``): an HDF5 file (tf.keras's
     ``load_model`` and pandas' ``read_hdf`` pick HDF5 by content, 117pa-9), and what pandas'
-    ``read_pickle`` opens by the file name (:func:`_pandas_pick`, 117pa-3). None: no loader
-    unpickles it. Only the first :data:`_HEAD` bytes are read (a bz2 stream's first MiB; a zip's
-    central directory and its members' first bytes; a tar's headers through
-    :mod:`mlbom.formats.tarwalk`; the HDF5 signature's offsets): the sweep reads every file no name
-    claims."""
+    ``read_pickle`` opens by the file name (:func:`_pandas_pick`, 117pa-3). A model format a loader
+    opens by content (122g-6): ``sure`` — GGUF's magic and a version 1-3 (llama.cpp opens any name by
+    it); ``format`` — the start of an ONNX model or a safetensors header (:func:`_model_format`), kept
+    when the scan reads that format. None: no loader unpickles it nor opens it by content. Only the
+    first :data:`_HEAD` bytes are read (a bz2 stream's first MiB; a zip's central directory and its
+    members' first bytes; a tar's headers through :mod:`mlbom.formats.tarwalk`; the HDF5 signature's
+    offsets): the sweep reads every file no name claims."""
     head = _read_head(path, _HEAD, unreadable=None)
     if head is None:  # unreadable (no permission, an I/O error): never silently no weight — the scan
         return "guess"  # says it cannot read it, an `error` the BOM records
@@ -840,8 +900,12 @@ def unpickled_content(path: str | Path) -> str | None:
         return None
     if _pickle_header(head):
         return "sure"
+    if head.startswith(b"GGUF") and len(head) >= 8 and 1 <= int.from_bytes(head[4:8], "little") <= 3:
+        return "sure"  # (GGUF's magic and a version 1-3, llama.cpp's gguf_init_from_file: 122g-6)
     if may_unpickle(head, whole=len(head) < _HEAD):
         return "guess"
+    if _model_format(head):
+        return "format"
     pick: str | None = None
     if head.startswith(b"PK\x03\x04"):
         pick = _zip_names_pickle(path)
@@ -858,6 +922,25 @@ def unpickled_content(path: str | Path) -> str | None:
     if pick is None and _hdf5(path, head):
         pick = "evidence"  # (any file: an HDF5 file may start behind a user block of any content)
     return pick
+
+
+# the scanner's formats of model content a loader opens by its content, whatever the file's name (red
+# team 122g-6): GGUF (llama.cpp checks the magic), ONNX (onnx.load, onnxruntime's InferenceSession),
+# safetensors (safe_open): a file the sweep picks by its first bytes is a weight when its scan reads one
+_CONTENT_FORMATS = frozenset({"gguf", "onnx", "safetensors"})
+
+
+def _model_format(head: bytes) -> bool:
+    """Whether a file's first bytes may start a model format a loader opens by content, by the
+    scanner's weak sniffs (red team 122g-6: an ONNX model called ``encoder``, which ``onnx.load`` and
+    onnxruntime open whatever its name, was in no model): an ONNX ModelProto
+    (:func:`mlbom.formats.onnx.looks_like_onnx`: a protobuf of many kinds starts so) or a
+    safetensors header (an 8-byte length, then ``{``: the scanner's rule). The pick (``format``) is
+    kept only when the scan of all of it reads that format (:func:`_confirmed` with ``content``).
+    (GGUF's magic is a strong sniff: :func:`unpickled_content` takes it as ``sure``.)"""
+    return looks_like_onnx(head) or (
+        len(head) >= 10 and 2 <= int.from_bytes(head[:8], "little") < 1 << 40 and head[8:9] == b"{"
+        and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}"))
 
 
 def _compressed_pick(path: str | Path, head: bytes, codec: str) -> str | None:
@@ -1211,21 +1294,28 @@ def _tar_names_pickle(path: str | Path) -> str | None:
 _WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
 
 
-def _confirmed(path: Path, rel: str, *, evidence: bool = False) -> bool:
+def _confirmed(path: Path, rel: str, *, evidence: bool = False, content: bool = False) -> bool:
     """Whether a file :func:`unpickled_content` guessed is a weight file, by the scan of all of it
     (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
     (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
     wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
     no callable that is not ``unsafe`` (raw bytes that start like opcodes, ``N.``) — unless the walk
-    stopped unfinished; yes for ``unsafe``, a callable named, a format a loader unpickles (a torch
+    stopped unfinished; yes for ``unsafe``, a callable named, a model format a loader opens by content
+    (:data:`_CONTENT_FORMATS`: GGUF, ONNX, safetensors, 122g-6), a format a loader unpickles (a torch
     zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise.
     With ``evidence`` (an HDF5 file, what pandas opens by the name: content that is a weight only
     when a loader finds code or a pickle in it), yes only when the scan is not ``safe``, names a
     callable, reads a Keras model config (tf.keras rebuilds its layers), values PyTables pickles,
     an array of objects or torch's legacy members: plain HDF5 data (netCDF4, MAT 7.3, Keras
-    weights alone) and a one-file archive of anything else are no weight."""
+    weights alone) and a one-file archive of anything else are no weight. With ``content`` (the
+    start of an ONNX model or a safetensors header, :func:`_model_format`), yes only when the scan is
+    ``unsafe`` or reads that format to its end (no ``format.invalid``): a truncated or other protobuf is no weight."""
     sc = scan_file(path, display=rel, with_hash=False)
     if sc.verdict == "unsafe" or sc.facts.get("pickle.imports") or any(f.id in _WALK_UNFINISHED for f in sc.findings):
+        return True
+    if content:
+        return sc.format in _CONTENT_FORMATS and not any(f.id == "format.invalid" for f in sc.findings)
+    if sc.format in _CONTENT_FORMATS:  # a model format a loader opens by content (122g-6)
         return True
     if evidence:
         return (sc.verdict != "safe" or bool(sc.facts.get("keras.model-config") or sc.facts.get("hdf5.pickled-values"))
@@ -1343,7 +1433,9 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
     folder (a venv's ``bin/python`` leads to the base interpreter), where it is an ``info`` finding
     (``notes``) naming the link and what it leads to; a link to a folder inside the project is
     walked where the folder lies, unless that is inside a folder the sweep does not walk
-    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``)."""
+    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``); a link named
+    like a weight file to a FIFO, device or socket is "not read" with a ``files.not-regular``
+    finding, as a model folder's walk records it (122g-4)."""
     from mlbom.fswalk import SKIPPED_FOLDERS
 
     is_dir = os.path.isdir(resolved)
@@ -1367,6 +1459,12 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
                       "weight files in it were not looked for")
         return False  # (the folder is walked where it lies)
     if not os.path.isfile(resolved):
+        if named and os.path.lexists(resolved):  # a weight-named link to a FIFO, device or socket (122g-4)
+            stop(rel, "links to a FIFO, device or socket; not opened")
+            if notes is not None:
+                notes.append(Finding(id="files.not-regular", severity="medium", source=rel,
+                                     message=f"{rel}: links to a FIFO, device or socket; not opened"))
+            return False
         if notes is not None:
             notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
                                  message=f"{rel}: symbolic link to {kind}: no file to read"))
@@ -1394,6 +1492,10 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
       ``config.yaml``…) is inventoried with the files of that folder (``top_only``: a Lightning
       ``version_0/`` holding ``hparams.yaml`` is not the model of ``version_0/checkpoints/x.ckpt``);
     - a spaCy pipeline folder is a model of its own, weights or not (119pa-3);
+    - a model folder holding no weight file (for a tree, none below it either) is a model when its
+      configs are evidence a loader reads it (:func:`config_evidence`, 122g-7: a saved tokenizer, an
+      ``auto_map`` config): of its own files (``top_only``), or all of it for a tree folder (its loader
+      reads the sub-folders: a diffusers component's custom module); so is the project folder (its own files);
     - any other weight file is a model of its own, as ``--model FILE``.
 
     The project folder itself, when it is a model folder holding a weight file, is one model of
@@ -1406,11 +1508,24 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     read gives a model per component folder as well (its msgpack component files are no weights).
     A weight directly in the project folder that ``model:.`` leaves out
     (:func:`project_code_left_out`) stays a model of its own."""
-    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
+    configs: dict[Path, frozenset[str]] = {}
+    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes, configs=configs)
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
     trees = {f for f, kind in folders.items() if kind != "flat"}
     root = project_dir.resolve()
+    # the model folders holding no weight file (nor any below, for a tree): models by their configs' evidence
+    weighed = {a for p in weights for a in p.parents}
+    direct = {p.parent for p in weights}
+    bare = {f for f, kind in folders.items() if kind != "spacy" and f not in direct
+            and (kind == "flat" or f not in weighed)}
+    evident: dict[Path, bool] = {}
+
+    def evidenced(f: Path) -> bool:
+        if f not in evident:
+            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()))
+        return evident[f]
+
     others = [c for c in covered | (envs or set()) if c != root]
     out: list[tuple[Path, bool]] = []
     singles: list[Path] = []
@@ -1423,8 +1538,9 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         own files only) and the weights ``below`` it (not in it), grouped by the rules above. A model
         folder nested in a whole folder is left to it only when that folder is read whole (red team
         121d-1: one nested in a folder read ``top_only`` was in no model)."""
-        whole: set[Path] = {f for f in spacy if base in f.parents}
-        flat: set[Path] = set()
+        whole: set[Path] = {f for f in spacy if base in f.parents} | {
+            f for f in bare if folders[f] == "tree" and base in f.parents and evidenced(f)}
+        flat: set[Path] = {f for f in bare if folders[f] == "flat" and base in f.parents}  # (kept on evidence)
         for p in below:
             above = [a for a in p.parents if base in a.parents and a in trees]
             if above:
@@ -1434,7 +1550,8 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             else:
                 singles.append(p)
         whole = {f for f in whole if not any(a in whole for a in f.parents)}
-        out.extend((f, True) for f in flat if not any(a in whole for a in f.parents))
+        out.extend((f, True) for f in sorted(flat) if not any(a in whole for a in f.parents)
+                   and (f not in bare or evidenced(f)))
         for f in sorted(whole):
             every_whole.add(f)
             real = root / f.relative_to(top)
@@ -1454,6 +1571,8 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
         else:
             singles.append(p)
     group(top, below_top)
+    if top in bare and evidenced(top):  # the project folder a saved tokenizer, an auto_map config (122g-7)
+        root_model = True
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
@@ -1526,7 +1645,8 @@ def _spacy_components(folder: Path) -> list[Path]:
 
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
-           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, str]]:
+           envs: set[Path] | None = None, notes: list[Finding] | None = None,
+           configs: dict[Path, frozenset[str]] | None = None) -> tuple[list[Path], dict[Path, str]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1577,6 +1697,11 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
                       "outside the model and data folders were not looked for")
 
+    def not_regular(rel: str, reason: str) -> None:  # as fswalk's walk of a model folder records it
+        stop(rel, reason)
+        if notes is not None:
+            notes.append(Finding(id="files.not-regular", severity="medium", message=f"{rel}: {reason}", source=rel))
+
     def passed(rel: str) -> None:  # a .git folder: the project's own is its repository
         if notes is not None and "/" in rel:
             notes.append(skipped_folder(rel))
@@ -1595,6 +1720,8 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         if names and model_folder(names - listed):
             own = names - listed
             folders[Path(folder)] = "spacy" if spacy_pipeline(own) else "tree" if TREE_CONFIGS & own else "flat"
+            if configs is not None:
+                configs[Path(folder)] = frozenset(own)
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
@@ -1633,7 +1760,11 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
             if named and not os.path.isfile(resolved):
-                continue  # a folder or a FIFO named like a weight file is no weight file
+                # a folder named like a weight file is walked as one; a FIFO, device or socket is
+                # recorded as a model folder's walk records it (red team 122g-4): never silence
+                if not link and not os.path.isdir(resolved) and os.path.lexists(resolved):
+                    not_regular(rel, "FIFO, device or socket named like a weight file; not opened")
+                continue
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
             if not named and not _picked(pick, resolved, rel):
