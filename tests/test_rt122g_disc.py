@@ -249,3 +249,17 @@ def test_a_tree_folder_with_no_weight_is_a_model_of_all_of_it(tmp_path: Path) ->
     _tokenizer(pipe / "tokenizer")
     assert model_verdicts(proj) == {"model:pipes/sd": "unsafe"}
     assert {"model:pipes/sd#unet/my_unet.py", "model:pipes/sd#tokenizer/chat_template.jinja"} <= file_refs(proj)
+
+
+def test_a_training_runs_suspicious_generic_config_is_no_model(tmp_path: Path) -> None:
+    """A LightningCLI run folder's saved config.yaml names torch classes (suspicious alone): the project's
+    training code, not a model it ships (only an unsafe generic config makes a weightless folder a model)."""
+    proj = tmp_path / "proj"
+    run = proj / "lightning_logs" / "version_0"
+    run.mkdir(parents=True)
+    (proj / "requirements.txt").write_text("lightning==2.4.0\n")
+    (run / "config.yaml").write_text("optimizer:\n  class_path: torch.optim.Adam\n  init_args:\n    lr: 0.001\n"
+                                     "model:\n  class_path: src.models.Net\n")
+    (proj / "conf").mkdir()
+    (proj / "conf" / "config.yaml").write_text("model:\n  _target_: src.models.Net\n  hidden: 128\n")
+    assert model_verdicts(proj) == {}

@@ -806,7 +806,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
     holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
     ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
-    ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is not ``safe``."""
+    ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is ``unsafe`` (a deny-listed
+    callable: not merely a class of the project's own, which a training run's configs name)."""
     import stat
 
     def regular(name: str) -> bool:
@@ -827,7 +828,10 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
             doc = None
         if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
             return True
-    return any(scan_file(folder / n, display=n, with_hash=False).verdict != "safe" for n in generic)
+    # unsafe only: a training run's config naming its own classes (a Hydra `_target_: src.models.Net`, a
+    # LightningCLI run's saved `config.yaml` with `class_path: torch.optim.Adam`) is suspicious as read
+    # alone, and is the project's code, not a model it ships
+    return any(scan_file(folder / n, display=n, with_hash=False).verdict == "unsafe" for n in generic)
 
 
 _STRAY_DEPTH = 64
