@@ -463,7 +463,10 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 
     require_valid(validate_bytes(data, name=str(bom)), str(bom))  # the input's fault is named as such (F12)
     if dsse:
-        out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
+        notes: list[str] = []
+        out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts, notes=notes)
+        for note in notes:
+            _err(note)
     else:
         out = signing.sign(data, key, mode="add" if add else ("replace" if replace else "new"),
                            embed_key=not no_embed_key, name=str(bom))
