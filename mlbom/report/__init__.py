@@ -3,8 +3,10 @@ score, what needs attention, models, datasets, licences, vulnerabilities, GPU st
 changed since the previous release, every component, and a sign-off block. HTML (one
 self-contained page), Markdown or text, all drawn from the same :class:`~mlbom.report.model.Report`.
 
-The report says what the BOM says and what it does not; it adds nothing from outside and
-cuts nothing.
+The report says what the BOM says and what it does not; it adds nothing from outside. What it
+shows is bounded (red team 122v-3: full sections for at most 200 models and 200 datasets, at most
+5,000 rows per table, 200,000 table cells in all; :mod:`mlbom.limits`), and it says how many items
+are summarised or not shown, never dropping one silently.
 """
 
 from __future__ import annotations
