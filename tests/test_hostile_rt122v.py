@@ -231,3 +231,55 @@ def test_report_key_and_min_score_are_bounded(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err.splitlines()
     assert len(err) <= MAX_REPORT_SECTIONS + 2 and any(f"{n - MAX_REPORT_SECTIONS + 1} more below" in e or
                                                        f"{n - MAX_REPORT_SECTIONS} more below" in e for e in err), err[-3:]
+
+
+# ---- 122v-4: audit ---------------------------------------------------------------------
+
+PYPA_SUBSET = Path(__file__).parent / "fixtures" / "osv" / "pypa-subset"
+
+
+def _audit_bom(tmp_path: Path, n: int) -> Path:
+    pk = ["requests", "jinja2", "flask", "torch", "idna", "tqdm"]
+    doc = _base()
+    doc["components"] = [{"type": "library", "name": pk[i % len(pk)], "version": f"0.{i}", "bom-ref": f"c{i}",
+                          "purl": f"pkg:pypi/{pk[i % len(pk)]}@0.{i}"} for i in range(n)]
+    bom = tmp_path / "many.json"
+    bom.write_text(json.dumps(doc))
+    return bom
+
+
+def test_audit_builds_each_vulnerability_object_once_without_cyclic_collection(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each vulnerability is made a CycloneDX object once (BOM and VEX: it was twice), aliases are
+    joined once per record (it was once per match), and no cyclic collection runs while the
+    matches' objects are built (each walked every live container: 0.8 of 2.0 s at 10,000
+    components). The output is what CycloneDX requires: every affected component listed."""
+    import gc
+
+    import mlbom.cyclonedx.build as cb
+    import mlbom.vulns.audit as au
+    from mlbom.unionfind import IdGroups
+    from mlbom.vulns import service
+
+    bom = _audit_bom(tmp_path, 600)
+    seen_gc: list[bool] = []
+    real = au.audit_components
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen_gc.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "audit_components", spy)
+    with counting_calls(monkeypatch, cb, "vulnerability_dict") as made, \
+            counting_calls(monkeypatch, IdGroups, "union") as unions:
+        out = service.audit_file(bom, [PYPA_SUBSET])
+    assert gc.isenabled()  # back on after
+    assert seen_gc == [False]
+    vulns = out.vulnerabilities
+    assert vulns and made[0] == len(vulns)
+    matches = sum(len(v.affects) for v in vulns)
+    assert matches > 10 * len(vulns)
+    aliases = sum(len(v.references) + 1 for v in vulns)
+    assert unions[0] <= aliases, (unions[0], aliases)
+    doc = json.loads(out.bom_json)
+    assert sum(len(v["affects"]) for v in doc["vulnerabilities"]) == matches  # nothing cut
