@@ -283,3 +283,29 @@ def test_audit_builds_each_vulnerability_object_once_without_cyclic_collection(
     assert unions[0] <= aliases, (unions[0], aliases)
     doc = json.loads(out.bom_json)
     assert sum(len(v["affects"]) for v in doc["vulnerabilities"]) == matches  # nothing cut
+
+
+def test_report_and_convert_build_without_cyclic_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's read model and scores, and the SPDX graph, are built with the cyclic collector
+    paused (its older generations walked every live container: report 1.05 -> 0.79 s, convert 3.90
+    -> 3.27 s in-process at 30,000 components), and it is back on after."""
+    import gc
+
+    import mlbom.score as score
+    import mlbom.spdx3 as spdx3
+    from mlbom import reader
+    from mlbom import report as rp
+
+    seen: list[bool] = []
+    for owner, name in ((score, "score_all"), (spdx3, "build")):
+        real = getattr(owner, name)
+
+        def spy(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            seen.append(gc.isenabled())
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, spy)
+    loaded = reader.loads(_many(50), "m.json")
+    rp.build(loaded)
+    spdx3.to_spdx3(loaded)
+    assert seen == [False, False] and gc.isenabled()

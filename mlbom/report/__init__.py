@@ -26,6 +26,15 @@ FORMATS: tuple[Format, ...] = ("html", "markdown", "text")
 def build(bom: LoadedBom, *, previous: LoadedBom | None = None, signature: SignatureState | None = None) -> Report:
     """The report of ``bom``; ``previous`` adds what changed since that release; ``signature``
     is the outcome of checking the signature (unchecked when ``None``)."""
+    from mlbom import gcpause
+
+    # no cyclic collection while the read model, the scores and the report are built: objects per
+    # component, freed by reference counting (red team 122v-3: 0.25 of 1.05 s at 30,000 components)
+    with gcpause.paused():
+        return _build_report(bom, previous, signature)
+
+
+def _build_report(bom: LoadedBom, previous: LoadedBom | None, signature: SignatureState | None) -> Report:
     from mlbom.readmodel import read
     from mlbom.report.model import build as _build
     from mlbom.score import score_all
