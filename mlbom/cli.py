@@ -463,7 +463,10 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 
     require_valid(validate_bytes(data, name=str(bom)), str(bom))  # the input's fault is named as such (F12)
     if dsse:
-        out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
+        notes: list[str] = []
+        out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts, notes=notes)
+        for note in notes:
+            _err(note)
     else:
         out = signing.sign(data, key, mode="add" if add else ("replace" if replace else "new"),
                            embed_key=not no_embed_key, name=str(bom))
@@ -748,8 +751,13 @@ def report(bom: Path, fmt: str, output: Path | None, previous: Path | None, key_
     r = rp.build(loaded, previous=_load_bom(previous) if previous is not None else None, signature=sig)
     _write((rp.render(r, "html" if fmt == "html" else "text" if fmt == "text" else "markdown") + "\n").encode("utf-8"), output)
     low = [s for s in r.scores if s.value < min_score] if min_score is not None else []
-    for s in low:
+    from mlbom.limits import MAX_REPORT_SECTIONS
+
+    for s in low[:MAX_REPORT_SECTIONS]:  # one line each for as many as the report details (red team 122v-3)
         _err(f"mlbom: {s.kind} {s.subject}: completeness {s.value}/100 is below --min-score {min_score}")
+    if len(low) > MAX_REPORT_SECTIONS:
+        _err(f"mlbom: and {len(low) - MAX_REPORT_SECTIONS} more below --min-score {min_score} (the report's "
+             "Completeness table lists the scores)")
     return 1 if low else 0
 
 

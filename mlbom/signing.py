@@ -158,15 +158,29 @@ def verify_policy(bom: bytes, policy: TrustPolicy, *, artifacts: Path | None = N
 
 # ---- DSSE / in-toto --------------------------------------------------------------------
 
-def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_artifacts: bool = False) -> bytes:
+def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_artifacts: bool = False,
+           notes: list[str] | None = None) -> bytes:
     """A DSSE envelope whose payload is an in-toto Statement v1: subject the BOM (and, with
     ``subject_artifacts``, every file the BOM lists with its SHA-256, named by its
-    ``mlbom:file:path``), predicate the BOM."""
+    ``mlbom:file:path``), predicate the BOM.
+
+    A JSF-signed BOM is attested (sign, then attest, is a real workflow); ``verify`` of the
+    envelope checks that root signature too, under the same trusted keys (red team 122v-1). When
+    it does not verify by this key alone, one line is added to ``notes``: the verifier will need
+    every JSF signer's key as well, and a forged signer makes the attestation fail."""
     import mlbom.dsse as dsse
     from mlbom.artifacts import expected_files
+    from mlbom.verification import JsonBom, verify_jsf
 
     doc = _load_json_bom(bom, bom_name)
     _refuse_nested(doc, bom_name)
+    if notes is not None and "signature" in doc:
+        try:
+            verify_jsf(JsonBom(doc, bom), TrustPolicy.from_keys([key.public_key()]))
+        except VerificationError as exc:
+            notes.append(f"note: {bom_name} carries a JSF signature that does not verify by this key alone "
+                         f"({str(exc)[:200]}); verify of this attestation checks it too, so it will need every "
+                         "JSF signer's key as well (a forged signer makes it fail)")
     extra: list[tuple[str, str]] = []
     if subject_artifacts:
         files, _bad = expected_files(doc)

@@ -340,6 +340,16 @@ def to_spdx3(loaded: LoadedBom) -> bytes:
         from spdx_python_model import v3_0_1 as s
     except ImportError as exc:  # an optional extra
         raise MlbomError("SPDX export needs the spdx-python-model package: pip install 'mlbom[spdx]'") from exc
+    from mlbom import gcpause
+
+    # no cyclic collection while the graph is built and written: some 10^5 binding objects, whose
+    # older-generation collections walked every live container (red team 122v-2: 3.90 -> 3.27 s
+    # for 30,000 components, same bytes)
+    with gcpause.paused():
+        return _to_spdx3(loaded, s)
+
+
+def _to_spdx3(loaded: LoadedBom, s: Any) -> bytes:
     objset = s.SHACLObjectSet()
     # not objset.add(): it also indexes each object by id and by type (an isinstance test against
     # every SPDX class), for lookups nothing here makes; the serializer reads only ``objects``.

@@ -295,6 +295,14 @@ def verify_dsse(env: DsseInput, policy: TrustPolicy, *, bom_data: bytes | None =
     signed_by = dsse.verify_envelope(env.envelope, policy)
     subjects, predicate = dsse.parse_statement(env.envelope.payload)
     refuse_nested_signatures(predicate)
+    # The predicate's own (root) JSF signature is checked as ``verify`` checks a JSON BOM's, under
+    # the same policy: a verified result carries no signature nobody checked (red team 122v-1).
+    inner: list[SignerResult] = []
+    if "signature" in predicate:
+        try:
+            inner = verify_jsf(JsonBom(predicate, b""), policy)
+        except VerificationError as exc:
+            raise VerificationError(f"the attested BOM's own JSF signature: {exc}") from exc
     doc = predicate
     if bom_data is not None:
         digest = hashlib.sha256(bom_data).hexdigest()
@@ -307,6 +315,8 @@ def verify_dsse(env: DsseInput, policy: TrustPolicy, *, bom_data: bytes | None =
             raise VerificationError(f"{bom_name}: its content differs from the attested predicate")
         doc = parsed.doc
     signers = [SignerResult(i, "DSSE", k, "valid DSSE signature, trusted key") for i, k in enumerate(signed_by)]
+    signers += [SignerResult(len(signers) + s.index, f"JSF {s.algorithm} in the predicate", s.key_id, s.reason)
+                for s in inner]
     return signers, doc, subjects
 
 

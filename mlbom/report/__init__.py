@@ -3,8 +3,10 @@ score, what needs attention, models, datasets, licences, vulnerabilities, GPU st
 changed since the previous release, every component, and a sign-off block. HTML (one
 self-contained page), Markdown or text, all drawn from the same :class:`~mlbom.report.model.Report`.
 
-The report says what the BOM says and what it does not; it adds nothing from outside and
-cuts nothing.
+The report says what the BOM says and what it does not; it adds nothing from outside. What it
+shows is bounded (red team 122v-3: full sections for at most 200 models and 200 datasets, at most
+5,000 rows per table, 200,000 table cells in all; :mod:`mlbom.limits`), and it says how many items
+are summarised or not shown, never dropping one silently.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ FORMATS: tuple[Format, ...] = ("html", "markdown", "text")
 def build(bom: LoadedBom, *, previous: LoadedBom | None = None, signature: SignatureState | None = None) -> Report:
     """The report of ``bom``; ``previous`` adds what changed since that release; ``signature``
     is the outcome of checking the signature (unchecked when ``None``)."""
+    from mlbom import gcpause
+
+    # no cyclic collection while the read model, the scores and the report are built: objects per
+    # component, freed by reference counting (red team 122v-3: 0.25 of 1.05 s at 30,000 components)
+    with gcpause.paused():
+        return _build_report(bom, previous, signature)
+
+
+def _build_report(bom: LoadedBom, previous: LoadedBom | None, signature: SignatureState | None) -> Report:
     from mlbom.readmodel import read
     from mlbom.report.model import build as _build
     from mlbom.score import score_all

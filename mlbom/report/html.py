@@ -5,7 +5,8 @@ prints to PDF. Every string from the BOM is HTML-escaped; the page links only to
 sections (``#id``), never to a URL from the BOM, so a ``javascript:`` URL stays text.
 
 Sections are ``<details>`` elements: open by default, collapsed for long tables (the
-appendix of every component) so that a 10,000-component BOM opens on its summary. Rendering is
+appendix of every component) so that a 10,000-component BOM opens on its summary; a table cut to
+the report's bounds (:mod:`mlbom.report.model`) says first how many rows are not shown. Rendering is
 one pass with a list of string parts joined at the end (linear in the report's size).
 """
 
@@ -57,6 +58,10 @@ def _block(b: Block, out: list[str]) -> None:
     elif isinstance(b, Table):
         if b.caption:
             out.append(f"<h4>{_e(b.caption)}</h4>")
+        if b.omitted:
+            out.append(f'<p class="note">{_e(b.note)}</p>')
+            if not b.rows:
+                return
         if not b.rows:
             out.append(f'<p class="note">{_e(b.empty)}</p>')
             return

@@ -27,7 +27,9 @@ def _block(b: Block, out: list[str]) -> None:
     elif isinstance(b, Table):
         if b.caption:
             out += [f"**{esc(b.caption)}**", ""]
-        out += _table(b.head, b.rows) if b.rows else [esc(b.empty, line_start=True)]
+        out += _table(b.head, b.rows) if b.rows else [esc(b.empty, line_start=True)] if not b.omitted else []
+        if b.omitted:
+            out += ["", esc(b.note, line_start=True)]
     elif isinstance(b, Bullets):
         if b.caption:
             out += [f"**{esc(b.caption)}**", ""]

@@ -1,7 +1,10 @@
 """What a report says, built once from a BOM: a title and a list of sections made of a few block
 kinds (facts, tables, bullet lists, paragraphs, figures). The HTML, Markdown and text renderers
 draw the same blocks, so the three formats carry the same content; nothing is shortened here or
-there (a long table is collapsed in HTML, never cut).
+there (a long table is collapsed in HTML). What is shown is bounded (red team 122v-3): full sections
+for at most :data:`~mlbom.limits.MAX_REPORT_SECTIONS` models and datasets (the rest one row each),
+at most :data:`~mlbom.limits.MAX_REPORT_TABLE_ROWS` rows per table and
+:data:`~mlbom.limits.MAX_REPORT_CELLS` cells in all; whatever is not shown is counted in the report.
 
 Everything is computed from the BOM (through :mod:`mlbom.readmodel`), the optional previous
 release (``mlbom.diff``) and the signature state; nothing is added from outside. Strings are
@@ -11,9 +14,11 @@ kept raw here: each renderer escapes them for its own format.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
+from mlbom.limits import MAX_REPORT_CELLS, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
 from mlbom.model import verdict_rank
 from mlbom.properties import Prop
 from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent, finding_rank
@@ -24,6 +29,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "info", "none", "unknown")
 COLLAPSE_ROWS = 40
 """Tables longer than this start collapsed in HTML (``<details>``), so a 10,000-component BOM
 opens on its summary; every row is still in the file."""
+
+_T = TypeVar("_T")
 
 Tone = Literal["bad", "warn", "ok", "neutral"]
 
@@ -39,6 +46,14 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     empty: str = "(none)"
     caption: str = ""
+    omitted: int = 0
+    """Rows not shown (:func:`_bound`): the renderers end the table on :attr:`note`."""
+
+    @property
+    def note(self) -> str:
+        return (f"… and {self.omitted} more row(s) not shown: a report shows at most {MAX_REPORT_TABLE_ROWS} rows "
+                f"per table and {MAX_REPORT_CELLS} table cells in all (mlbom query lists every component)"
+                if self.omitted else "")
 
 
 @dataclass(frozen=True)
@@ -283,6 +298,38 @@ def _what_is_unknown(v: ReadBom, sig: SignatureState) -> list[str]:
     return out
 
 
+def _first(items: Sequence[_T]) -> tuple[Sequence[_T], int]:
+    """The first :data:`MAX_REPORT_TABLE_ROWS` of ``items`` and how many more there are: the rows
+    of a per-component table are made for what is shown only."""
+    return items[:MAX_REPORT_TABLE_ROWS], max(0, len(items) - MAX_REPORT_TABLE_ROWS)
+
+
+def _summarised(total: int, what: str, where: str) -> list[Block]:
+    """The line saying that only the first :data:`MAX_REPORT_SECTIONS` get a section of their own."""
+    if total <= MAX_REPORT_SECTIONS:
+        return []
+    return [Para(f"Full sections for the first {MAX_REPORT_SECTIONS} of {total} {what}; the other "
+                 f"{total - MAX_REPORT_SECTIONS} are summarised {where}, one row each (a report details at most "
+                 f"{MAX_REPORT_SECTIONS} {what}).")]
+
+
+def _bound(sections: list[Section]) -> None:
+    """At most :data:`MAX_REPORT_TABLE_ROWS` rows per table and :data:`MAX_REPORT_CELLS` cells in
+    all, tables taken in the order shown; a cut table keeps its count of rows not shown (red team
+    122v-3). Facts count against the budget but are never cut (a fixed few per section)."""
+    budget = MAX_REPORT_CELLS
+    for s in sections:
+        for i, b in enumerate(s.blocks):
+            if isinstance(b, Facts):
+                budget -= 2 * len(b.pairs)
+            elif isinstance(b, Table):
+                width = max(1, len(b.head))
+                keep = max(0, min(len(b.rows), MAX_REPORT_TABLE_ROWS, budget // width))
+                budget -= keep * width
+                if keep < len(b.rows):
+                    s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep)
+
+
 def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
     """The report of one BOM. ``changes`` are ``(kind, component, detail, old → new)`` rows
     from ``mlbom.diff`` when a previous release was given."""
@@ -300,12 +347,22 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
     sections.append(Section("signature", "Signature", [Facts((
         ("signature", sig.present or "none"), ("verified", "yes" if sig.verified else "NO"), ("outcome", sig.reason),
         ("signer key ids", ", ".join(sig.key_ids) or "(none known)")))]))
+    shown_scores, more = _first(scores)
     score_blocks: list[Block] = [Table(("subject", "kind", "score", "points"), tuple(
-        (s.subject, s.kind, f"{s.value}/100", f"{s.points} of {s.possible}") for s in scores))]
-    for s in scores:
+        (s.subject, s.kind, f"{s.value}/100", f"{s.points} of {s.possible}") for s in shown_scores), omitted=more)]
+    detailed: Counter[str] = Counter()
+    for s in scores:  # the release's, then the first MAX_REPORT_SECTIONS models' and datasets' in detail
+        detailed[s.kind] += 1
+        if s.kind != "release" and detailed[s.kind] > MAX_REPORT_SECTIONS:
+            continue
         score_blocks.append(Table(("check", "result", "weight", "evidence"),
                                   tuple((c.title, c.status.upper(), str(c.weight), c.evidence) for c in s.checks),
                                   caption=f"{s.kind} {s.subject}: {s.value}/100"))
+    for kind, what in (("model", "models"), ("dataset", "datasets")):
+        if detailed[kind] > MAX_REPORT_SECTIONS:
+            score_blocks.insert(1, Para(f"Check details for the release and the first {MAX_REPORT_SECTIONS} of "
+                                        f"{detailed[kind]} {what}; the other {detailed[kind] - MAX_REPORT_SECTIONS} "
+                                        "are in the table above only."))
     sections.append(Section("completeness", "Completeness", score_blocks))
     sections.append(Section("attention", "Needs attention", _attention(v)))
     unknown = _what_is_unknown(v, sig)
@@ -318,17 +375,21 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
             Table(("change", "component", "detail", "old → new"), tuple(changes), empty="no differences")]))
 
     models = v.of_type("machine-learning-model")
+    shown_models, more = _first(models)
     overview: list[Block] = [Table(("model", "identity", "licence", "base model", "datasets"), tuple(
         (m.display, m.purl or m.version or "-", _licence_text(m),
          ", ".join(sorted({b.name for b in m.base_models})) or "-",
-         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets) or "-") for m in models),
-        empty="(no models in this BOM)")]
+         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets) or "-") for m in shown_models),
+        empty="(no models in this BOM)", omitted=more), *_summarised(len(models), "models", "in the table above")]
     sections.append(Section("models", "Models", overview))
-    sections += [_model_section(v, m) for m in models]
+    sections += [_model_section(v, m) for m in models[:MAX_REPORT_SECTIONS]]
     data = v.of_type("data")
+    shown_data, more = _first(data)
     sections.append(Section("datasets", "Datasets", [Table(("dataset", "licence", "findings"), tuple(
-        (d.display, _licence_text(d), str(len(d.findings))) for d in data), empty="(no datasets in this BOM)")]))
-    sections += [_dataset_section(v, d) for d in data]
+        (d.display, _licence_text(d), str(len(d.findings))) for d in shown_data), empty="(no datasets in this BOM)",
+        omitted=more),
+        *_summarised(len(data), "datasets", "in the table above")]))
+    sections += [_dataset_section(v, d) for d in data[:MAX_REPORT_SECTIONS]]
     lic_blocks = _licences(v)
     sections.append(Section("licences", "Licences (components other than files)", lic_blocks,
                             collapsed=isinstance(lic_blocks[1], Table) and len(lic_blocks[1].rows) > COLLAPSE_ROWS))
@@ -357,12 +418,15 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
         Table(("package", "version"), tuple((c.display, c.version or "-") for c in cuda_pkgs), empty="(none)",
               caption="NVIDIA packages")]))
 
+    shown_components, more = _first(v.components)
     appendix = tuple((c.type or "?", c.display, c.version or "-", c.purl or "-", _licence_text(c),
-                      " ".join(f"{a}:{h}" for a, h in c.hashes) or "-") for c in v.components)
-    sections.append(Section("appendix", f"Appendix: every component ({len(appendix)})", [
-        Table(("type", "name", "version", "purl", "licence", "hashes"), appendix, empty="(no components)")],
+                      " ".join(f"{a}:{h}" for a, h in c.hashes) or "-") for c in shown_components)
+    sections.append(Section("appendix", f"Appendix: every component ({len(v.components)})", [
+        Table(("type", "name", "version", "purl", "licence", "hashes"), appendix, empty="(no components)",
+              omitted=more)],
         collapsed=True))
     sections.append(Section("sign-off", "Sign-off", [Facts((
         ("reviewer", "." * 40), ("decision", "approve / reject / approve with conditions (circle one)"),
         ("conditions", "." * 40), ("date", "." * 20), ("signature", "." * 40)))]))
+    _bound(sections)
     return Report(title, sections, scores)

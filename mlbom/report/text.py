@@ -27,7 +27,9 @@ def _block(b: Block, out: list[str]) -> None:
     elif isinstance(b, Table):
         if b.caption:
             out += [esc(b.caption) + ":"]
-        out += _table(b.head, b.rows) if b.rows else [esc(b.empty)]
+        out += _table(b.head, b.rows) if b.rows else [esc(b.empty)] if not b.omitted else []
+        if b.omitted:
+            out.append(esc(b.note))
     elif isinstance(b, Bullets):
         if b.caption:
             out += [esc(b.caption) + ":"]

@@ -117,9 +117,9 @@ def now() -> _dt.datetime:
 def _groups(matches: list[Match]) -> list[list[Match]]:
     """Union-find over record ids and aliases: one group per flaw."""
     ids = IdGroups()
-    for m in matches:
-        for alias in m.record.aliases:
-            ids.union(m.record.id.upper(), alias.upper())
+    for record in {id(m.record): m.record for m in matches}.values():  # once per record, not per match
+        for alias in record.aliases:
+            ids.union(record.id.upper(), alias.upper())
     groups: dict[str, list[Match]] = {}
     for m in matches:
         groups.setdefault(ids.find(m.record.id.upper()), []).append(m)
@@ -297,13 +297,16 @@ def _bom_refs(value: object) -> set[str]:
     return out
 
 
-def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
+def add_to_document(doc: dict[str, object], result: AuditResult,
+                    ours: list[dict[str, object]] | None = None) -> dict[str, object]:
     """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing mlbom's own
     earlier ones with the same id or an alias about the same components — a re-audit replaces the
     earlier audit — and keeping every other), its findings as ``mlbom:finding``
     properties of their components (the release's own on ``metadata.component``), ``version``
     incremented (CycloneDX: a modified BOM keeps its serial number and bumps the version), and
-    any JSF ``signature`` removed — it no longer covers the document."""
+    any JSF ``signature`` removed — it no longer covers the document. ``ours``: the result's
+    vulnerabilities as CycloneDX objects for this document's spec version, when the caller already
+    made them (copied here: a bom-ref suffix does not reach the caller's)."""
     import orjson
 
     from mlbom.cyclonedx.build import vulnerability_dict
@@ -311,7 +314,8 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     new = orjson.loads(orjson.dumps(doc))
     assert isinstance(new, dict)
     spec = str(new.get("specVersion", "1.6"))
-    ours = [vulnerability_dict(v, spec) for v in result.vulnerabilities]
+    mine: list[dict[str, object]] = [dict(v) for v in ours] if ours is not None else [
+        dict(vulnerability_dict(v, spec)) for v in result.vulnerabilities]
     affects_by_id: dict[str, set[str]] = {}  # each id or alias of ours: the components ours says it affects
     for found in result.vulnerabilities:
         for i in (found.id, *(r.id for r in found.references)):
@@ -335,7 +339,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     # a bom-ref is unique in the whole BOM: one a component already has ("vuln:PYSEC-…" is a legal
     # component ref) gets a suffix (red team 47p-3)
     taken = _bom_refs({k: v for k, v in new.items() if k != "vulnerabilities"}) | _bom_refs(kept)
-    for v in ours:
+    for v in mine:
         ref = v.get("bom-ref")
         if isinstance(ref, str) and ref in taken:
             n = 2
@@ -345,7 +349,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
         final = v.get("bom-ref")
         if isinstance(final, str):
             taken.add(final)
-    new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
+    new["vulnerabilities"] = kept + mine  # an empty list too: audited, nothing found
     new.pop("signature", None)
     new["version"] = (bom_version(new.get("version", 1)) or 1) + 1  # (2.0 is version 2, not 1)
     by_ref = {c["bom-ref"]: c for c in release_components(new, with_root=True) if isinstance(c.get("bom-ref"), str)}

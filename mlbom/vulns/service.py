@@ -100,7 +100,13 @@ def _run(components: list[dict[str, object]], vuln_dbs: Sequence[Path], vex_file
         dbs.append(online_db)
         lines.append(f"OSV API: {online_db.stats.summary()}")
     statements, vex_inputs = read_vex_inputs(vex_files)
-    result = audit_components(components, dbs, vex=statements)
+    from mlbom import gcpause
+
+    # no cyclic collection while matching: it builds an object per match (affects, match properties)
+    # and frees them by reference counting, but each older-generation collection walked every live
+    # container, the database's records included: 0.8 of 2.0 s for 10,000 components (red team 122v-4)
+    with gcpause.paused():
+        result = audit_components(components, dbs, vex=statements)
     result = replace(result, record=audit_record(dbs, vex_inputs, audit_time(timestamp)))
     lines += [f"VEX: {line}" for line in result.vex_report]
     return result, lines
@@ -109,7 +115,16 @@ def _run(components: list[dict[str, object]], vuln_dbs: Sequence[Path], vex_file
 def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
                use_cache: bool = True, progress: Callable[[str], None] | None = None) -> AuditedFile:
     """Audit a BOM file (any producer, JSON or XML): the BOM as JSON with vulnerabilities added,
-    and the analysis as CycloneDX VEX."""
+    and the analysis as CycloneDX VEX. The cyclic collector is paused throughout (see :func:`_run`;
+    the output's objects, one per affected component per vulnerability, are made twice more)."""
+    from mlbom import gcpause
+
+    with gcpause.paused():
+        return _audit_file(path, vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress)
+
+
+def _audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path], *, online: bool, use_cache: bool,
+                progress: Callable[[str], None] | None) -> AuditedFile:
     from mlbom.cyclonedx.validate import require_valid, validate_json_doc
     from mlbom.reader import MAX_BOM_VERSION, load
     from mlbom.version import __version__
@@ -129,7 +144,15 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
         lines.append(f"{path}: the BOM was signed ({loaded.signature}); the audited BOM is not (re-sign it)")
     if loaded.format == "xml":
         lines.append(f"{path}: read as XML, written as JSON")
-    doc = add_to_document(loaded.doc, result)
+    from mlbom.cyclonedx.build import vulnerability_dict
+
+    vex_spec = loaded.spec_version if loaded.spec_version in ("1.6", "1.7") else "1.6"
+    doc_spec = str(loaded.doc.get("specVersion", "1.6"))
+    # each vulnerability made a CycloneDX object once, for the BOM and the VEX alike, where the two
+    # spec versions write it the same (only 1.4 differs: no CVSSv4 method) (red team 122v-4)
+    vex_dicts: list[dict[str, object]] = [dict(vulnerability_dict(v, vex_spec)) for v in result.vulnerabilities]
+    same = doc_spec == vex_spec or "1.4" not in (doc_spec, vex_spec)
+    doc = add_to_document(loaded.doc, result, ours=vex_dicts if same else None)
     vulns = doc.get("vulnerabilities")
     check = {"bomFormat": "CycloneDX", "specVersion": loaded.spec_version, "version": 1,
              "vulnerabilities": vulns if isinstance(vulns, list) else []}
@@ -137,11 +160,8 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
     schema_problems = [p for p in report.problems if "does not resolve" not in p and "not unique" not in p]
     if schema_problems:  # mlbom's own output: a bug, never the user's
         raise MlbomError("internal error: the vulnerabilities written do not validate: " + "; ".join(schema_problems[:3]))
-    vex_spec = loaded.spec_version if loaded.spec_version in ("1.6", "1.7") else "1.6"
-    from mlbom.cyclonedx.build import vulnerability_dict
-
     version = doc.get("version")
-    vex_doc = to_cyclonedx_vex([dict(vulnerability_dict(v, vex_spec)) for v in result.vulnerabilities],
+    vex_doc = to_cyclonedx_vex(vex_dicts,
                                spec_version=vex_spec, serial=loaded.serial_number,
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
