@@ -3015,6 +3015,8 @@ class _Bombs:
             n, fors = stack.pop()
             if isinstance(n, nodes.Macro):
                 fors = ()
+            if isinstance(n, nodes.Assign) and fors:
+                self.parents[id(n)] = list(fors)
             if isinstance(n, nodes.For):
                 self.parents[id(n)] = list(fors)
                 stack.extend((c, (n, *fors)) for c in n.body)
@@ -3215,6 +3217,13 @@ class _Bombs:
                 self._check_filter(node)
             elif isinstance(node, nodes.For):
                 self._check_for(node)
+                if node.recursive:
+                    self._check_recursive_loop(node)
+        for m in judge._all(nodes.Macro):
+            self._check_macro(m)
+        for a in judge._all(nodes.Assign):
+            if self.parents.get(id(a)) is not None:
+                self._check_growth(a)
 
     def _check_pow(self, node: nodes.Pow) -> None:
         base, exp = self.num(node.left), self.num(node.right)
@@ -3324,6 +3333,93 @@ class _Bombs:
 
     def _enclosing_fors(self, node: nodes.For) -> list[nodes.For]:
         return self.parents.get(id(node), [])
+
+    # recursion and growth: shapes no real template has (the 117 fixtures recurse over data only)
+
+    @staticmethod
+    def _own_body(body: list[nodes.Node], stop: type[nodes.Node] | tuple[type[nodes.Node], ...]) -> Iterator[nodes.Node]:
+        """The nodes of ``body``, not entering a nested ``stop`` node (a macro, a for loop: their
+        own ``loop``/names)."""
+        stack = list(body)
+        while stack:
+            n = stack.pop()
+            yield n
+            if not isinstance(n, stop):
+                stack.extend(n.iter_child_nodes())
+
+    @staticmethod
+    def _counting(node: nodes.Node, params: set[str]) -> bool:
+        """An argument that only counts: constants and the macro's own parameters in arithmetic
+        (``n - 1``), nothing that walks into data (``x.items``, ``x[0]``, a loop variable)."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, nodes.Name):
+                if n.name not in params:
+                    return False
+            elif not isinstance(n, (nodes.Const, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv,
+                                    nodes.Mod, nodes.Pow, nodes.Neg, nodes.Pos)):
+                return False
+            stack.extend(n.iter_child_nodes())
+        return True
+
+    def _check_macro(self, m: nodes.Macro) -> None:
+        params = {a.name for a in m.args}
+        calls = [c for c in self._own_body(m.body, nodes.Macro) if isinstance(c, nodes.Call)
+                 and isinstance(c.node, nodes.Name) and c.node.name == m.name]
+        counting = [c for c in calls if all(self._counting(a, params) for a in [*c.args, *(k.value for k in c.kwargs)])
+                    and c.dyn_args is None and c.dyn_kwargs is None]
+        if len(counting) >= 2:
+            self.add(f"macro {m.name!r} calls itself {len(counting)} times with arguments that only count "
+                     "(no data walked): calls grow as a power of the depth", m.lineno)
+
+    def _check_recursive_loop(self, node: nodes.For) -> None:
+        bound = {n.name for n in _names(node.target)}
+        own = list(self._own_body(node.body, (nodes.For, nodes.Macro)))
+        bound.update(n.name for n in own if isinstance(n, nodes.Name) and n.ctx in ("store", "param"))
+        again = [c for c in own if isinstance(c, nodes.Call) and isinstance(c.node, nodes.Name)
+                 and c.node.name == "loop" and "loop" not in self.judge.defined and c.args
+                 and not any(n.name in bound for n in _names(c.args[0]))]
+        widest = max((self.iterations(c.args[0]) or 0 for c in again), default=0)
+        if len(again) >= 2 or widest >= 2:
+            self.add("a recursive for loop re-enters itself with the template's own values (not the items it "
+                     "walks): bodies grow as a power of the depth", node.lineno)
+
+    def _check_growth(self, a: nodes.Assign) -> None:
+        """``set ns.a = ns.a ~ ns.a`` (``+``, ``* 2``) in a loop: the value doubles every iteration.
+        Only a namespace attribute: a plain name set in a loop body starts again from the outer
+        value at every iteration (Jinja2's scoping)."""
+        t = a.target
+        if not isinstance(t, nodes.NSRef):
+            return
+
+        def same(n: nodes.Node) -> bool:
+            return isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
+                and n.node.name == t.name and n.attr == t.attr
+        refs = 0
+        factor = 1
+        stack: list[nodes.Node] = [a.node]
+        while stack:
+            n = stack.pop()
+            if same(n):
+                refs += 1
+            elif isinstance(n, (nodes.Add, nodes.Concat, nodes.Mul)):
+                if isinstance(n, nodes.Mul):
+                    k = max(self.num(n.left) or 0, self.num(n.right) or 0)
+                    factor = max(factor, k)
+                stack.extend(n.nodes if isinstance(n, nodes.Concat) else (n.left, n.right))
+        if not (refs >= 2 or (refs and factor >= 2)) or self.judge._numeric(a.node):
+            return  # a number doubled grows by one bit a step: harmless
+        steps = 1
+        for f in self.parents.get(id(a), []):
+            count = self.iterations(f.iter)
+            if count is None:
+                steps = self._HUGE
+                break
+            steps *= count
+        if steps > 20:  # doubled at most 20 times (2**20) over constant loops: bounded
+            self.add("a value set in a loop from itself twice (x ~ x, x + x, x * 2) doubles at every iteration",
+                     a.lineno)
 
 
 def _namespace_call(node: nodes.Node | None, *, plain: bool = False) -> bool:

@@ -3,7 +3,9 @@
 Python, and Jinja2 folds constant expressions while it compiles the template (llama-cpp-python compiles
 every GGUF template at model load). A constant repeat count or width above 2**20, a constant ``**``
 of more than 4096 digits, ``|slice``/``|batch`` of more than 2**20 and nested for loops over
-constant-size iterables of more than 10**7 steps are now ``template.render-bomb`` (``suspicious``,
+constant-size iterables of more than 10**7 steps, a macro calling itself twice with counting arguments, a
+recursive loop re-entered with the template's own values, and a namespace attribute doubled in a loop are now
+``template.render-bomb`` (``suspicious``,
 mirroring ``pickle.bomb``). A size that the renderer's data chooses (``'  ' * depth``) is no finding."""
 
 from __future__ import annotations
@@ -62,8 +64,22 @@ BOMBS_2 = {  # 122sb-2: loops the sandbox does not bound
              "{% endfor %}{% endfor %}{% endif %}",
 }
 
+BOMBS_3 = {  # 122sb-2: recursion doubling and geometric growth, shapes none of the real templates has
+    "macro-2rec": "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+    "loop-recursive": "{% for x in [1, 2] recursive %}{% if loop.depth < 60 %}{{ loop([1, 2]) }}{% endif %}"
+                      "{% endfor %}",
+    "loop-recursive-twice": "{% for x in [1] recursive %}{% if loop.depth < 60 %}{{ loop([1]) }}{{ loop([1]) }}"
+                            "{% endif %}{% endfor %}",
+    "ns-doubling": "{% set ns = namespace(a='x') %}{% for i in range(60) %}{% set ns.a = ns.a ~ ns.a %}{% endfor %}"
+                   "{{ ns.a|length }}",
+    "list-doubling": "{% set ns = namespace(l=[0]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}"
+                     "{{ ns.l|length }}",
+    "data-loop-doubling": "{% set ns = namespace(a='x') %}{% for m in messages %}{% set ns.a = ns.a * 2 %}{% endfor %}",
+}
 
-@pytest.mark.parametrize("bomb", [*BOMBS_1.values(), *BOMBS_2.values()], ids=[*BOMBS_1, *BOMBS_2])
+
+@pytest.mark.parametrize("bomb", [*BOMBS_1.values(), *BOMBS_2.values(), *BOMBS_3.values()],
+                         ids=[*BOMBS_1, *BOMBS_2, *BOMBS_3])
 def test_render_bombs_are_suspicious(bomb: str) -> None:
     found = check_template(BASE + bomb)
     assert [f.id for f in found] and {f.id for f in found} == {"template.render-bomb"}, \
@@ -118,6 +134,15 @@ CLEAN = {  # sizes the renderer's data chooses, small constants, arithmetic on n
                   "{% endfor %}{% endfor %}",
     "small-slice": "{{ messages|slice(3)|list }}{{ messages|batch(2)|list }}",
     "long-range-refused": "{% for i in range(10**6) %}{% for j in range(10**6) %}{% endfor %}{% endfor %}",
+    "data-recursion": "{% macro t(s) %}{% for k, v in s.properties|items %}{{ t(v) }}{{ t(v.items) }}{% endfor %}"
+                      "{% endmacro %}{{ t(tools[0]) }}"
+                      "{% for x in messages recursive %}{{ loop(x.children) }}{{ loop(x.parts) }}{% endfor %}",
+    "scoped-name-doubling": "{% set s = 'x' %}{% for m in messages %}{% set s = s ~ s %}{% endfor %}",  # per iteration
+    "number-doubling": "{% set ns = namespace(x=1) %}{% for m in messages %}{% set ns.x = ns.x * 2 %}"
+                       "{% set ns.x = ns.x + ns.x %}{% endfor %}",
+    "few-doublings": "{% set ns = namespace(a='x') %}{% for i in range(10) %}{% set ns.a = ns.a ~ ns.a %}{% endfor %}",
+    "append-in-loop": "{% set ns = namespace(l=[], s='') %}{% for m in messages %}{% set ns.l = ns.l + [m] %}"
+                      "{% set ns.s = ns.s ~ m.content %}{% endfor %}",
     "macro-resets-nesting": "{% for i in range(99999) %}{% macro f() %}{% for j in range(999) %}{% endfor %}"
                             "{% endmacro %}{% endfor %}",
 }
