@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextvars
 import heapq
 import itertools
+import math
 import re
 import string
 import types
@@ -2046,6 +2047,7 @@ class _Judge:
             for c in self._all(nodes.Call))
         for node in self._all(nodes.Node):
             self._check(node)
+        _Bombs(self).run()  # the renderer's resources (122sb)
         return self.findings
 
     def _collect_mappings(self) -> None:
@@ -2950,6 +2952,474 @@ class _Judge:
                      "(an item or a call result read at render time may be any Python callable)", "suspicious", line)
         else:
             self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
+
+
+
+# ---- render bombs (red team 122sb) ----------------------------------------------------------
+# A template may ask the renderer for unbounded work with a few bytes of constants: Jinja2's sandbox
+# bounds only range() (MAX_RANGE); `*`, `**`, str widths and filter widths run as plain Python, and
+# Jinja2 folds constant expressions while it COMPILES the template (llama-cpp-python compiles every
+# GGUF template at model load). Judged from constants only: a multiplier or width the renderer's
+# data chooses ('  ' * depth) is what real templates do, never a finding.
+
+RENDER_BOMB_SIZE = 1 << 20  # a constant repeat count or width above this (real templates: indent=4, center on words)
+RENDER_BOMB_DIGITS = 4096  # a constant ** whose result has more digits: CPU while Jinja2 compiles it
+RENDER_BOMB_STEPS = 10_000_000  # loop bodies run by nested for loops over constant-size iterables
+_RANGE_MAX = 100_000  # jinja2.sandbox.MAX_RANGE: a longer range() raises, no loop runs
+_BOMB_DEPTH = 200  # expressions and bindings followed per question
+_WIDTH_METHODS = {"ljust": "width", "rjust": "width", "center": "width", "zfill": "width", "expandtabs": "tabsize"}
+_WIDTH_FILTERS = {"center": "width", "indent": "width"}
+_SIZE_FILTERS = frozenset({"int", "abs", "string", "list", "safe", "e", "escape", "forceescape", "trim", "lower",
+                           "upper", "title", "capitalize", "reverse", "sort", "unique"})
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _digits(value: int) -> float:
+    """Decimal digits of ``value`` (0 for 0), without converting it to text."""
+    return math.log10(abs(value)) + 1 if value else 0.0
+
+
+class _Bombs:
+    """Finds ``template.render-bomb`` in one judged template (:meth:`_Judge.run`). Integers are
+    folded here, not by the judge's string folding (which refuses ``**`` and anything large): a
+    result of more than :data:`RENDER_BOMB_DIGITS` digits is never computed, only sized
+    (digits ≈ exponent × log10(base)), and stands as ``_HUGE``."""
+
+    _HUGE: int = 10 ** (RENDER_BOMB_DIGITS + 1)
+
+    def __init__(self, judge: _Judge) -> None:
+        self.judge = judge
+        self.sources: dict[str, list[nodes.Node]] = {}  # name or "ns.attr" -> constant-foldable bindings
+        self.memo: dict[tuple[str, int], tuple[nodes.Node, Any]] = {}
+        self.names_memo: dict[tuple[str, str], Any] = {}
+        self.busy: set[tuple[str, str]] = set()
+        self.depth = 0
+        for n in judge._all((nodes.Assign, nodes.With)):
+            pairs = [(n.target, n.node)] if isinstance(n, nodes.Assign) else list(zip(n.targets, n.values, strict=False))
+            for target, value in pairs:
+                if isinstance(target, nodes.Name):
+                    self.sources.setdefault(target.name, []).append(value)
+                    if _namespace_call(value):
+                        assert isinstance(value, nodes.Call)
+                        for kw in value.kwargs:
+                            self.sources.setdefault(f"{target.name}.{kw.key}", []).append(kw.value)
+                elif isinstance(target, nodes.NSRef):
+                    self.sources.setdefault(f"{target.name}.{target.attr}", []).append(value)
+        for m in judge._all(nodes.Macro):
+            for arg, default in zip(m.args[len(m.args) - len(m.defaults):], m.defaults, strict=True):
+                self.sources.setdefault(arg.name, []).append(default)
+        # the for loops each for loop runs inside (innermost first; a macro's body starts afresh)
+        self.parents: dict[int, list[nodes.For]] = {}
+        stack: list[tuple[nodes.Node, tuple[nodes.For, ...]]] = [(judge.tree, ())]
+        while stack:
+            n, fors = stack.pop()
+            if isinstance(n, nodes.Macro):
+                fors = ()
+            if isinstance(n, nodes.Assign) and fors:
+                self.parents[id(n)] = list(fors)
+            if isinstance(n, nodes.For):
+                self.parents[id(n)] = list(fors)
+                stack.extend((c, (n, *fors)) for c in n.body)
+                stack.extend((c, fors) for c in [n.target, n.iter, *([n.test] if n.test else []), *n.else_])
+            else:
+                stack.extend((c, fors) for c in n.iter_child_nodes())
+
+    def add(self, msg: str, line: int) -> None:
+        self.judge.add("template.render-bomb", "high", msg, "suspicious", line)
+
+    # -- integers and sizes, from constants only ----------------------------------------------
+
+    def _cached(self, which: str, node: nodes.Node, fn: Callable[[nodes.Node], Any]) -> Any:
+        key = (which, id(node))
+        if key in self.memo:
+            return self.memo[key][1]
+        self.memo[key] = (node, None)  # cycles: unknown
+        if self.depth > _BOMB_DEPTH:
+            return None
+        self.depth += 1
+        try:
+            got = fn(node)
+        finally:
+            self.depth -= 1
+        self.memo[key] = (node, got)
+        return got
+
+    def _bound_name(self, which: str, key: str, fn: Callable[[nodes.Node], Any]) -> Any:
+        """The largest of what ``fn`` gives for the bindings of a name (may: any one of them)."""
+        memo_key = (which, key)
+        if memo_key in self.names_memo:
+            return self.names_memo[memo_key]
+        if memo_key in self.busy:
+            return None
+        self.busy.add(memo_key)
+        try:
+            got = [g for g in (fn(v) for v in self.sources.get(key, ())) if g is not None]
+        finally:
+            self.busy.discard(memo_key)
+        best = max(got, key=abs) if got else None
+        self.names_memo[memo_key] = best
+        return best
+
+    def num(self, node: nodes.Node | None) -> int | None:
+        """An integer ``node`` may hold, folded from the template's constants (the largest where
+        several are possible), ``_HUGE`` past :data:`RENDER_BOMB_DIGITS` digits; None: not a known integer."""
+        if node is None:
+            return None
+        return self._cached("num", node, self._num_of)  # type: ignore[no-any-return]
+
+    def _clip(self, value: int) -> int:
+        return value if abs(value) < self._HUGE else (self._HUGE if value > 0 else -self._HUGE)
+
+    def _num_of(self, node: nodes.Node) -> int | None:
+        if isinstance(node, nodes.Const):
+            return node.value if isinstance(node.value, int) and not isinstance(node.value, bool) else None
+        if isinstance(node, (nodes.Neg, nodes.Pos)):
+            v = self.num(node.node)
+            return None if v is None else (-v if isinstance(node, nodes.Neg) else v)
+        if isinstance(node, nodes.Pow):
+            return self._pow(node)
+        if isinstance(node, (nodes.Add, nodes.Sub, nodes.Mul, nodes.FloorDiv, nodes.Mod)):
+            a, b = self.num(node.left), self.num(node.right)
+            if a is None or b is None:
+                return None
+            if isinstance(node, nodes.Add):
+                return self._clip(a + b)
+            if isinstance(node, nodes.Sub):
+                return self._clip(a - b)
+            if isinstance(node, nodes.Mul):
+                return self._clip(a * b)
+            if b == 0 or abs(a) >= self._HUGE or abs(b) >= self._HUGE:
+                return None
+            return a // b if isinstance(node, nodes.FloorDiv) else a % b
+        if isinstance(node, nodes.CondExpr):
+            got = [v for v in (self.num(node.expr1), self.num(node.expr2)) if v is not None]
+            return max(got, key=abs) if got else None
+        if isinstance(node, nodes.Filter) and node.name in ("int", "abs") and node.node is not None:
+            v = self.num(node.node)
+            return None if v is None else (abs(v) if node.name == "abs" else v)
+        key = self._name_key(node)
+        if key is not None:
+            return self._bound_name("num", key, self.num)  # type: ignore[no-any-return]
+        return None
+
+    def _pow(self, node: nodes.Pow) -> int | None:
+        base, exp = self.num(node.left), self.num(node.right)
+        if base is None or exp is None or exp < 0:
+            return None
+        if abs(base) <= 1:
+            return base if exp else 1
+        digits = exp * math.log10(abs(base)) if exp < self._HUGE and abs(base) < self._HUGE else math.inf
+        if digits > RENDER_BOMB_DIGITS:
+            return self._HUGE if base > 0 or exp % 2 == 0 else -self._HUGE
+        value: int = base ** exp  # at most RENDER_BOMB_DIGITS digits: cheap
+        return self._clip(value)
+
+    def _name_key(self, node: nodes.Node) -> str | None:
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            return node.name
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            return f"{node.node.name}.{node.attr}"
+        return None
+
+    def size(self, node: nodes.Node | None) -> int | None:
+        """What a repeat (``*``) or a width computed from ``node`` may reach: a known integer, the
+        length of a constant string/list, a product where one factor is known (at least that,
+        when the other is one or more); None: nothing known."""
+        if node is None:
+            return None
+        return self._cached("size", node, self._size_of)  # type: ignore[no-any-return]
+
+    def _size_of(self, node: nodes.Node) -> int | None:
+        v = self.num(node)
+        if v is not None:
+            return v
+        if isinstance(node, nodes.Const):
+            return len(node.value) if isinstance(node.value, (str, list, tuple)) else None
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return len(node.items)
+        if isinstance(node, nodes.Mul):
+            a, b = self.size(node.left), self.size(node.right)
+            if a is None or b is None:
+                return a if b is None else b
+            return self._clip(a * b)
+        if isinstance(node, (nodes.Add, nodes.Concat)):
+            parts = [node.left, node.right] if isinstance(node, nodes.Add) else node.nodes
+            got = [s for s in (self.size(p) for p in parts) if s is not None]
+            return self._clip(sum(got)) if got else None
+        if isinstance(node, nodes.CondExpr):
+            got = [s for s in (self.size(node.expr1), self.size(node.expr2)) if s is not None]
+            return max(got) if got else None
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in _SIZE_FILTERS:
+            return self.size(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("d", "default"):
+            got = [s for s in (self.size(node.node), *(self.size(a) for a in node.args[:1])) if s is not None]
+            return max(got) if got else None
+        key = self._name_key(node)
+        if key is not None:
+            got = self._bound_name("size", key, self.size)
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+        folded = self.judge.values(node) if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Filter, nodes.Call,
+                                                              nodes.Getitem)) else None
+        lengths = [len(v) for v in folded or () if isinstance(v, (str, list, tuple))]
+        return max(lengths) if lengths else None
+
+    def iterations(self, node: nodes.Node) -> int | None:
+        """How many times a ``for`` over ``node`` runs its body, when its size is constant."""
+        return self._cached("iter", node, self._iterations_of)  # type: ignore[no-any-return]
+
+    def _iterations_of(self, node: nodes.Node) -> int | None:
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range" \
+                and "range" not in self.judge.defined and not node.kwargs and node.dyn_args is None \
+                and node.dyn_kwargs is None and 1 <= len(node.args) <= 3:
+            args = [self.num(a) for a in node.args]
+            if any(a is None or abs(a) >= self._HUGE for a in args) or (len(args) == 3 and args[2] == 0):
+                return None
+            try:
+                n = len(range(*(int(a) for a in args if a is not None)))
+            except OverflowError:
+                return None
+            return n if n <= _RANGE_MAX else None  # the sandbox refuses a longer one
+        if isinstance(node, nodes.Filter) and node.node is not None:
+            if node.name == "slice" and node.args:
+                return self.num(node.args[0])  # slice(n) yields n lists whatever it slices
+            if node.name == "batch" and node.args:
+                inner, per = self.iterations(node.node), self.num(node.args[0])
+                if inner is None or per is None or per < 1:
+                    return inner
+                return -(-inner // per)
+            if node.name in ("list", "reverse", "sort", "unique", "string"):
+                return self.iterations(node.node)
+        key = self._name_key(node)
+        if key is not None:
+            got = self._bound_name("iter", key, self.iterations)
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+        size = self.size(node) if isinstance(node, (nodes.Const, nodes.List, nodes.Tuple)) else None
+        return size
+
+    # -- the rules --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        judge = self.judge
+        operand_of_mul = {id(c) for m in judge._all(nodes.Mul) for c in (m.left, m.right) if isinstance(c, nodes.Mul)}
+        for node in judge._all((nodes.Pow, nodes.Mul, nodes.Mod, nodes.Call, nodes.Filter, nodes.For)):
+            line = node.lineno
+            if isinstance(node, nodes.Pow):
+                self._check_pow(node)
+            elif isinstance(node, nodes.Mul) and id(node) not in operand_of_mul:
+                self._check_mul(node)
+            elif isinstance(node, nodes.Mod):
+                self._check_percent(node.left, [node.right], line)
+            elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+                self._check_method(node, node.node.attr)
+            elif isinstance(node, nodes.Filter) and node.node is not None:
+                self._check_filter(node)
+            elif isinstance(node, nodes.For):
+                self._check_for(node)
+                if node.recursive:
+                    self._check_recursive_loop(node)
+        for m in judge._all(nodes.Macro):
+            self._check_macro(m)
+        for a in judge._all(nodes.Assign):
+            if self.parents.get(id(a)) is not None:
+                self._check_growth(a)
+
+    def _check_pow(self, node: nodes.Pow) -> None:
+        base, exp = self.num(node.left), self.num(node.right)
+        if base is None or exp is None or abs(base) <= 1 or exp <= 0:
+            return
+        digits = exp * math.log10(abs(base)) if exp < self._HUGE and abs(base) < self._HUGE else math.inf
+        if digits > RENDER_BOMB_DIGITS:
+            shown = f"about {digits:.3g}" if digits != math.inf else "more than 10**4096"
+            self.add(f"a constant ** computes an integer of {shown} digits (CPU; Jinja2 folds it while it "
+                     "compiles the template)", node.lineno)
+
+    def _check_mul(self, node: nodes.Mul) -> None:
+        judge = self.judge
+
+        def number(n: nodes.Node) -> bool:
+            return self.num(n) is not None or judge._numeric(n)
+
+        if number(node.left) and number(node.right):
+            return  # arithmetic: no string or list is repeated
+        n = self.size(node)
+        if n is not None and n > RENDER_BOMB_SIZE:
+            self.add(f"'*' repeats a string or list to {self._shown(n)} items (the renderer allocates them; "
+                     "Jinja2 folds a constant one while it compiles the template)", node.lineno)
+
+    def _shown(self, n: int) -> str:
+        return "more than 10**4096" if abs(n) >= self._HUGE else f"about {float(n):.3g}"
+
+    def _width(self, what: str, n: int | None, line: int) -> None:
+        if n is not None and n > RENDER_BOMB_SIZE:
+            self.add(f"{what} of {self._shown(n)} characters (the renderer builds the padded text)", line)
+
+    def _arg(self, node: nodes.Call | nodes.Filter, pos: int, key: str) -> nodes.Node | None:
+        for kw in node.kwargs:
+            if kw.key == key:
+                return kw.value
+        return node.args[pos] if len(node.args) > pos else None
+
+    def _check_method(self, node: nodes.Call, meth: str) -> None:
+        assert isinstance(node.node, nodes.Getattr)
+        line = node.lineno
+        if meth in _WIDTH_METHODS:
+            self._width(f"str.{meth} asks for a width", self.size(self._arg(node, 0, _WIDTH_METHODS[meth])), line)
+        elif meth == "format":
+            self._check_format(node.node.node, [*node.args, *(kw.value for kw in node.kwargs)], line)
+
+    def _check_filter(self, node: nodes.Filter) -> None:
+        line = node.lineno
+        if node.name in _WIDTH_FILTERS:
+            self._width(f"|{node.name} asks for a width", self.size(self._arg(node, 0, _WIDTH_FILTERS[node.name])), line)
+        elif node.name == "tojson":
+            # Jinja2's tojson(indent) and transformers' tojson(ensure_ascii, indent, …): indent repeated per line
+            for arg in (*node.args[:2], *(kw.value for kw in node.kwargs if kw.key == "indent")):
+                self._width("|tojson asks for an indent", self.size(arg), line)
+        elif node.name == "format" and node.node is not None:
+            self._check_percent(node.node, [*node.args, *(kw.value for kw in node.kwargs)], line)
+        elif node.name in ("slice", "batch") and node.args:
+            n = self.num(node.args[0])
+            if n is not None and n > RENDER_BOMB_SIZE:
+                self.add(f"|{node.name}({self._shown(n)}) makes that many slices or batch items (a loop the "
+                         "sandbox's range limit does not bound)", line)
+
+    def _formats(self, node: nodes.Node) -> list[str]:
+        return [v for v in self.judge.values(node) or () if isinstance(v, str)]
+
+    def _arg_sizes(self, args: list[nodes.Node]) -> list[int]:
+        items: list[nodes.Node] = []
+        for a in args:
+            items.extend(a.items if isinstance(a, (nodes.Tuple, nodes.List)) else [a])
+        return [s for s in (self.num(i) for i in items) if s is not None]
+
+    def _check_percent(self, fmt_node: nodes.Node, args: list[nodes.Node], line: int) -> None:
+        for fmt in self._formats(fmt_node):
+            if "%" not in fmt:
+                continue
+            widths = [int(g) for m in _PERCENT_SPEC.finditer(fmt) for g in m.groups() if g and g != "*"]
+            if any(g == "*" for m in _PERCENT_SPEC.finditer(fmt) for g in m.groups()):
+                widths.extend(self._arg_sizes(args))  # '%*d' % (n, 1): the width is an argument
+            self._width("a %-format asks for a width", max(widths, default=None), line)
+
+    def _check_format(self, fmt_node: nodes.Node, args: list[nodes.Node], line: int) -> None:
+        for fmt in self._formats(fmt_node):
+            try:
+                parsed = list(itertools.islice(string.Formatter().parse(fmt), _MAX_FORMAT_FIELDS + 1))
+            except ValueError:
+                continue
+            widths = [int(d) for _t, name, spec, _c in parsed if name is not None and spec
+                      for d in re.findall(r"\d+", spec)]
+            if any(spec and "{" in spec for _t, name, spec, _c in parsed if name is not None):
+                widths.extend(self._arg_sizes(args))  # '{:{}}'.format(1, n): the width is an argument
+            self._width("a str.format spec asks for a width", max(widths, default=None), line)
+
+    def _check_for(self, node: nodes.For) -> None:
+        steps = 1
+        outer = 1
+        chain: list[nodes.For] = [node]
+        for parent in self._enclosing_fors(node):
+            chain.append(parent)
+        for i, f in enumerate(chain):
+            n = self.iterations(f.iter)
+            if n is not None and n > 0:
+                steps = min(steps * n, self._HUGE)
+                if i > 0:
+                    outer = min(outer * n, self._HUGE)
+        if steps > RENDER_BOMB_STEPS >= outer:
+            self.add(f"for loops (nested) over constant-size iterables run their body {self._shown(steps)} times",
+                     node.lineno)
+
+    def _enclosing_fors(self, node: nodes.For) -> list[nodes.For]:
+        return self.parents.get(id(node), [])
+
+    # recursion and growth: shapes no real template has (the 117 fixtures recurse over data only)
+
+    @staticmethod
+    def _own_body(body: list[nodes.Node], stop: type[nodes.Node] | tuple[type[nodes.Node], ...]) -> Iterator[nodes.Node]:
+        """The nodes of ``body``, not entering a nested ``stop`` node (a macro, a for loop: their
+        own ``loop``/names)."""
+        stack = list(body)
+        while stack:
+            n = stack.pop()
+            yield n
+            if not isinstance(n, stop):
+                stack.extend(n.iter_child_nodes())
+
+    @staticmethod
+    def _counting(node: nodes.Node, params: set[str]) -> bool:
+        """An argument that only counts: constants and the macro's own parameters in arithmetic
+        (``n - 1``), nothing that walks into data (``x.items``, ``x[0]``, a loop variable)."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, nodes.Name):
+                if n.name not in params:
+                    return False
+            elif not isinstance(n, (nodes.Const, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv,
+                                    nodes.Mod, nodes.Pow, nodes.Neg, nodes.Pos)):
+                return False
+            stack.extend(n.iter_child_nodes())
+        return True
+
+    def _check_macro(self, m: nodes.Macro) -> None:
+        params = {a.name for a in m.args}
+        calls = [c for c in self._own_body(m.body, nodes.Macro) if isinstance(c, nodes.Call)
+                 and isinstance(c.node, nodes.Name) and c.node.name == m.name]
+        counting = [c for c in calls if all(self._counting(a, params) for a in [*c.args, *(k.value for k in c.kwargs)])
+                    and c.dyn_args is None and c.dyn_kwargs is None]
+        if len(counting) >= 2:
+            self.add(f"macro {m.name!r} calls itself {len(counting)} times with arguments that only count "
+                     "(no data walked): calls grow as a power of the depth", m.lineno)
+
+    def _check_recursive_loop(self, node: nodes.For) -> None:
+        bound = {n.name for n in _names(node.target)}
+        own = list(self._own_body(node.body, (nodes.For, nodes.Macro)))
+        bound.update(n.name for n in own if isinstance(n, nodes.Name) and n.ctx in ("store", "param"))
+        again = [c for c in own if isinstance(c, nodes.Call) and isinstance(c.node, nodes.Name)
+                 and c.node.name == "loop" and "loop" not in self.judge.defined and c.args
+                 and not any(n.name in bound for n in _names(c.args[0]))]
+        widest = max((self.iterations(c.args[0]) or 0 for c in again), default=0)
+        if len(again) >= 2 or widest >= 2:
+            self.add("a recursive for loop re-enters itself with the template's own values (not the items it "
+                     "walks): bodies grow as a power of the depth", node.lineno)
+
+    def _check_growth(self, a: nodes.Assign) -> None:
+        """``set ns.a = ns.a ~ ns.a`` (``+``, ``* 2``) in a loop: the value doubles every iteration.
+        Only a namespace attribute: a plain name set in a loop body starts again from the outer
+        value at every iteration (Jinja2's scoping)."""
+        t = a.target
+        if not isinstance(t, nodes.NSRef):
+            return
+
+        def same(n: nodes.Node) -> bool:
+            return isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
+                and n.node.name == t.name and n.attr == t.attr
+        refs = 0
+        factor = 1
+        stack: list[nodes.Node] = [a.node]
+        while stack:
+            n = stack.pop()
+            if same(n):
+                refs += 1
+            elif isinstance(n, (nodes.Add, nodes.Concat, nodes.Mul)):
+                if isinstance(n, nodes.Mul):
+                    k = max(self.num(n.left) or 0, self.num(n.right) or 0)
+                    factor = max(factor, k)
+                stack.extend(n.nodes if isinstance(n, nodes.Concat) else (n.left, n.right))
+        if not (refs >= 2 or (refs and factor >= 2)) or self.judge._numeric(a.node):
+            return  # a number doubled grows by one bit a step: harmless
+        steps = 1
+        for f in self.parents.get(id(a), []):
+            count = self.iterations(f.iter)
+            if count is None:
+                steps = self._HUGE
+                break
+            steps *= count
+        if steps > 20:  # doubled at most 20 times (2**20) over constant loops: bounded
+            self.add("a value set in a loop from itself twice (x ~ x, x + x, x * 2) doubles at every iteration",
+                     a.lineno)
 
 
 def _namespace_call(node: nodes.Node | None, *, plain: bool = False) -> bool:
