@@ -42,6 +42,7 @@ from importlib import resources
 from typing import IO
 
 from mlbom.formats import inflation, native_state, npdtype
+from mlbom.formats.pickle_arrow import ArrowJudge
 from mlbom.formats.pickle_native import (
     FLAGS_LIMIT,
     STREAMED_INDEX_LIMIT,
@@ -2008,7 +2009,8 @@ class _Walker:
         self.src = _Source(stream, size)
         self.sh = shared
         self.native = NativeJudge(self.note, self.lookup, self.src, shared.native,
-                                  (PandasJudge(self.note, self.src, shared.native),))
+                                  (PandasJudge(self.note, self.src, shared.native),
+                                   ArrowJudge(self.note, self.src, shared.native)))
         self.depth = depth
         self.joblib = joblib
         self.stack: list[object] = []

@@ -142,6 +142,9 @@ class NativeRegistry:
     # placement) of each block that state gave them, judged when the stream ends, when the arrays
     # they hold have their last state (red team 79f-1/2: a masked array BUILT again after)
     legacy_managers: ByIdentity[tuple[str, object]] = field(default_factory=ByIdentity)
+    # pyarrow ``_restore_array`` calls and the data tuple each was given, as it was then, judged when
+    # the stream ends (:mod:`mlbom.formats.pickle_arrow`; red team 122fp-1)
+    arrow_arrays: list[tuple[Call, object]] = field(default_factory=list)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]

@@ -1,0 +1,155 @@
+"""Red team 122fp: false positives on files real libraries write (fixtures in ``tests/fixtures/rt122fp/``,
+written by its ``make_fixtures.py`` with the library versions it names; none is loaded here), each with
+its hostile twin: the same callables given what no library writes stay flagged.
+
+- 122fp-1: pandas 3 backs its default ``str`` dtype with pyarrow, so nearly every pickled DataFrame,
+  Series or Index holds an ``ArrowStringArray`` of ``pyarrow.lib._restore_array`` (type_for_alias,
+  py_buffer). ``_restore_array`` trusts its length, offset and string offsets: mlbom checks each
+  call's layout against its buffers (``mlbom/formats/pickle_arrow.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlbom.scanner import scan_bytes, scan_file
+from tests.formats.pickle_ops import (
+    APPEND,
+    BUILD,
+    EMPTY_DICT,
+    EMPTY_LIST,
+    EMPTY_TUPLE,
+    MARK,
+    NEWOBJ,
+    NONE,
+    SETITEMS,
+    STOP,
+    bb,
+    call,
+    glob,
+    int_op,
+    proto,
+    s,
+)
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "rt122fp"
+
+
+def verdict(data: bytes, name: str = "m.pkl") -> tuple[str, list[str]]:
+    r = scan_bytes(data, name)
+    return r.verdict, [f.message for f in r.findings]
+
+
+# -- 122fp-1: pandas 3 + pyarrow ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIX.glob("*.pkl")))
+def test_pandas3_arrow_pickles_are_safe(name: str) -> None:
+    r = scan_file(FIX / name, with_hash=False)
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def _alias(name: bytes) -> bytes:
+    return call(glob("pyarrow.lib", "type_for_alias"), name)
+
+
+def _buf(data: bytes | None) -> bytes:
+    return NONE if data is None else call(glob("pyarrow.lib", "py_buffer"), bb(data))
+
+
+def _restore(alias: str, length: int, nulls: int, offset: int, buffers: list[bytes | None], *,
+             dtype: bytes | None = None, children: bytes = EMPTY_LIST, dictionary: bytes = NONE,
+             raw_buffers: list[bytes] | None = None) -> bytes:
+    bufs = raw_buffers if raw_buffers is not None else [_buf(b) for b in buffers]
+    data = MARK + (dtype if dtype is not None else _alias(s(alias))) + int_op(length) + int_op(nulls) \
+        + int_op(offset) + EMPTY_LIST + MARK + b"".join(bufs) + b"e" + children + dictionary + b"t"
+    return call(glob("pyarrow.lib", "_restore_array"), data)
+
+
+def _offsets(values: list[int], width: int = 8) -> bytes:
+    return b"".join(v.to_bytes(width, "little", signed=True) for v in values)
+
+
+def _pickle(body: bytes) -> bytes:
+    return proto(4) + body + STOP
+
+
+def test_arrow_arrays_pyarrow_writes_are_safe() -> None:
+    good = [
+        _restore("large_string", 3, 1, 0, [b"\x03", _offsets([0, 1, 2, 2]), b"ab"]),
+        _restore("string", 2, 0, 0, [None, _offsets([0, 1, 2], 4), b"xy"]),
+        _restore("int64", 2, 0, 0, [None, _offsets([1, 2])]),
+        _restore("bool", 3, 1, 0, [b"\x05", b"\x01"]),
+        _restore("large_string", 2, 0, 1, [None, _offsets([0, 1, 3, 6]), b"xyyzzz"]),  # a slice
+        _restore("null", 5, 5, 0, [None]),
+    ]
+    for body in good:
+        assert verdict(_pickle(body)) == ("safe", [])
+
+
+@pytest.mark.parametrize("body, certain", [
+    # 10**9 int64 values over 8 bytes: Arrow and pandas read far past the buffer
+    (_restore("int64", 10**9, 0, 0, [None, _offsets([1])]), True),
+    (_restore("int64", 1, 0, 5, [None, _offsets([1])]), True),  # an offset past the data
+    (_restore("large_string", 2, 0, 0, [None, _offsets([0, 1, 4000]), b"ab"]), True),  # offset past the data
+    (_restore("large_string", 2, 0, 0, [None, _offsets([0, 2, 1]), b"ab"]), True),  # decreasing offsets
+    (_restore("large_string", 3, 0, 0, [None, _offsets([0, 1]), b"ab"]), True),  # too few offsets
+    (_restore("large_string", 20, 0, 0, [b"\x03", _offsets(list(range(21))), b"a" * 20]), True),  # short bitmap
+    (_restore("int64", 2, 1, 0, [None, _offsets([1, 2])]), True),  # nulls, no bitmap
+    (_restore("int64", 2, 3, 0, [b"\x03", _offsets([1, 2])]), True),  # more nulls than values
+    (_restore("int64", 2, 0, 0, [None]), True),  # a buffer missing
+    (_restore("bool", 9, 0, 0, [None, b"\x01"]), True),  # 9 bits in 1 byte
+    (_restore("large_string", 1, 0, 0, [None, _offsets([0, 1]), b"a"],
+              children=EMPTY_LIST + MARK + _restore("int8", 1, 0, 0, [None, b"\x01"]) + b"e"), False),
+    (_restore("large_string", 1, 0, 0, [None, _offsets([0, 1]), b"a"],
+              dictionary=MARK + _alias(s("int8")) + b"t"), False),
+    (_restore("string_view", 1, 0, 0, [None, b"\x00" * 16]), False),  # a layout mlbom does not check
+    (_restore("int64", 1, 0, 0, [], raw_buffers=[NONE, call(glob("pyarrow.lib", "py_buffer"),
+                                                           EMPTY_LIST)]), False),  # py_buffer([])
+], ids=["length-past-data", "offset-past-data", "string-offset-past-data", "offsets-decrease", "few-offsets",
+        "short-bitmap", "nulls-no-bitmap", "nulls-over-length", "buffer-missing", "bits-past-data", "children",
+        "dictionary", "string-view", "py-buffer-of-list"])
+def test_arrow_layouts_no_pyarrow_writes_are_flagged(body: bytes, certain: bool) -> None:
+    got, msgs = verdict(_pickle(body))
+    assert got == ("unsafe" if certain else "suspicious"), msgs
+    assert any("pyarrow" in m for m in msgs), msgs
+
+
+def test_arrow_type_for_alias_of_an_object_is_suspicious() -> None:
+    """type_for_alias calls ``name.lower()``: only a str is looked up."""
+    got, msgs = verdict(_pickle(_alias(EMPTY_LIST)))
+    assert got == "suspicious" and any("type_for_alias" in m for m in msgs), msgs
+
+
+def test_arrow_types_of_other_helpers_stay_flagged() -> None:
+    """A type not made by type_for_alias (a list type, an extension type's own class: CVE-2023-47248)."""
+    for dtype in (call(glob("pyarrow.lib", "list_"), _alias(s("int8"))),
+                  call(glob("pyarrow.lib", "PyExtensionType"), s("x"))):
+        got, msgs = verdict(_pickle(_restore("int64", 1, 0, 0, [None, _offsets([1])], dtype=dtype)))
+        assert got != "safe", msgs
+
+
+def test_arrow_string_array_against_its_index() -> None:
+    """pandas' own Series file with its RangeIndex stretched past the Arrow array's 3 values: the
+    block's length comes from the checked pyarrow array."""
+    data = (FIX / "pd3_series_str.pkl").read_bytes()
+    stop = s("stop") + b"\x94K\x03"
+    assert data.count(stop) == 1
+    got, msgs = verdict(data.replace(stop, s("stop") + b"\x94K\x09"))
+    assert got == "unsafe" and any("3 rows under an index of 9" in m for m in msgs), msgs
+
+
+def test_arrow_string_array_bare_is_not_judged_safe_by_its_class_alone() -> None:
+    """An ArrowStringArray whose _pa_array is not an Arrow array mlbom can size, as a block."""
+    arr = glob("pandas.arrays", "ArrowStringArray") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + MARK \
+        + s("_pa_array") + call(glob("builtins", "list"), EMPTY_LIST) + SETITEMS + BUILD
+    block = call(glob("pandas._libs.internals", "_unpickle_block"), arr,
+                 call(glob("builtins", "slice"), int_op(0), int_op(1), int_op(1)), int_op(2))
+    mgr = call(glob("pandas.core.internals.managers", "BlockManager"), EMPTY_LIST + block + APPEND,
+               EMPTY_LIST + MARK + s("a") + b"l"
+               + call(glob("pandas.core.indexes.base", "_new_Index"), glob("pandas", "RangeIndex"),
+                      EMPTY_DICT + MARK + s("start") + int_op(0) + s("stop") + int_op(1) + s("step") + int_op(1)
+                      + SETITEMS) + APPEND)
+    got, msgs = verdict(_pickle(mgr))
+    assert got != "safe" and any("ArrowStringArray) are no array mlbom can size" in m for m in msgs), msgs
