@@ -153,3 +153,24 @@ def test_arrow_string_array_bare_is_not_judged_safe_by_its_class_alone() -> None
                       + SETITEMS) + APPEND)
     got, msgs = verdict(_pickle(mgr))
     assert got != "safe" and any("ArrowStringArray) are no array mlbom can size" in m for m in msgs), msgs
+
+
+# -- 122fp-2: scikit-learn < 0.24's Bunch ---------------------------------------------------------
+
+def _old_bunch(module: bytes, cls: bytes = b"Bunch") -> bytes:
+    """The opening of gensim's ``test_data/mini_newsgroup`` (old ``fetch_20newsgroups`` cache),
+    verbatim layout: protocol 0, ``copy_reg._reconstructor(Bunch, dict, {...})``."""
+    return (b"ccopy_reg\n_reconstructor\np0\n(c" + module + b"\n" + cls + b"\np1\nc__builtin__\ndict\np2\n(dp3\n"
+            b"S'DESCR'\np4\nNsS'target_names'\np5\n(lp6\nS'alt.atheism'\np7\nastRp8\n.")
+
+
+@pytest.mark.parametrize("module", [b"sklearn.datasets.base", b"sklearn.datasets._base", b"sklearn.utils._bunch"])
+def test_old_sklearn_bunch_is_a_dict(module: bytes) -> None:
+    assert verdict(_old_bunch(module)) == ("safe", [])
+
+
+@pytest.mark.parametrize("name", [b"load_files", b"fetch_20newsgroups", b"load_svmlight_file"])
+def test_sklearn_dataset_loaders_stay_denied(name: bytes) -> None:
+    for module in (b"sklearn.datasets.base", b"sklearn.datasets._base"):
+        got, msgs = verdict(_old_bunch(module, name))
+        assert got == "unsafe", msgs
