@@ -6,6 +6,10 @@ its hostile twin: the same callables given what no library writes stay flagged.
   Series or Index holds an ``ArrowStringArray`` of ``pyarrow.lib._restore_array`` (type_for_alias,
   py_buffer). ``_restore_array`` trusts its length, offset and string offsets: mlbom checks each
   call's layout against its buffers (``mlbom/formats/pickle_arrow.py``).
+- 122fp-2: scikit-learn < 0.24's ``sklearn.datasets.base.Bunch`` (a dict) is allowed by exact entry;
+  the ``sklearn.datasets.*`` deny still holds for the loaders.
+- 122fp-3: CatBoost's ONNX export writes its multi-line build info as ``producer_version``: UTF-8
+  text with line breaks up to 4 KiB is a version; ``producer_name`` stays a one-line name.
 """
 
 from __future__ import annotations
@@ -174,3 +178,39 @@ def test_sklearn_dataset_loaders_stay_denied(name: bytes) -> None:
     for module in (b"sklearn.datasets.base", b"sklearn.datasets._base"):
         got, msgs = verdict(_old_bunch(module, name))
         assert got == "unsafe", msgs
+
+
+# -- 122fp-3: CatBoost's ONNX export --------------------------------------------------------------
+
+def _onnx(producer: bytes, version: bytes, *, graph: bool = True) -> bytes:
+    from tests.formats.test_onnx import fld, node
+    from tests.formats.test_onnx import graph as g
+
+    out = fld(1, 8) + fld(2, producer) + fld(3, version) + fld(8, fld(2, 17))
+    return out + (fld(7, g(fld(1, node("Relu")))) if graph else b"")
+
+
+def test_catboost_onnx_is_an_onnx_model() -> None:
+    """CatBoost writes its multi-line build info (346 bytes) as producer_version."""
+    raw = (FIX / "catboost.onnx").read_bytes()
+    assert b"Git info:\n" in raw
+    r = scan_file(FIX / "catboost.onnx", with_hash=False)
+    assert r.format == "onnx" and r.verdict == "safe", [f.message for f in r.findings]
+
+
+def test_onnx_producer_version_text_over_lines() -> None:
+    version = b"Git info:\n    Commit: b1bd2a6d\n    Branch: tags/v1.2.10\n\tBuild: x" + b" " * 300
+    assert verdict(_onnx(b"catboost", version), "m.onnx")[0] == "safe"
+
+
+@pytest.mark.parametrize("producer, version, graph", [
+    (b"pytorch\n1", b"2.5", True),  # producer_name stays a one-line name (a SavedModel's MetaGraphDef, 112pa-1)
+    (b"catboost", b"1.2\x00" + b"x" * 10, True),  # a NUL is no text
+    (b"catboost", b"1.2\x1b[2J", True),  # nor an escape sequence
+    (b"catboost", b"\xff\xfe", True),  # nor bytes that are not UTF-8
+    (b"catboost", b"x\n" * 2049, True),  # past 4 KiB
+    (b"catboost", b"Git info:\n  Commit: 1", False),  # no graph: not an ONNX model
+])
+def test_onnx_names_that_are_no_text_stay_errors(producer: bytes, version: bytes, graph: bool) -> None:
+    got, msgs = verdict(_onnx(producer, version, graph=graph), "m.onnx")
+    assert got == "error", msgs
