@@ -77,6 +77,7 @@ from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
+from mlbom.limits import INFLATED_TEXT_RATIO, INFLATED_TEXT_WALK_CAP
 from mlbom.model import Finding, Judged, Severity, Verdict, first_of, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
@@ -284,14 +285,20 @@ def _walk_bomb(text: str) -> str | None:
     the YAML and config-target walks of :func:`_judge_text` (PyYAML's events, the Jsonnet lexer,
     the config readings: token by token, ~0.5 µs a character), or None: a step per
     :data:`_JUDGED_TEXT_BYTES_PER_STEP` characters in all, on top of what its reading as text was
-    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)."""
+    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe).
+    Text within what compressors make of real text (:func:`mlbom.formats.inflation.ordinary_text`:
+    32 characters per byte of the file, 2 MiB at most) is walked without that charge (122fp-6)."""
     if not inflation.active():
         return None
     n = len(text)
+    if inflation.ordinary_text(n):  # what text compressors make of real data (red team 122fp-6)
+        return None
     steps = (n + _JUDGED_TEXT_BYTES_PER_STEP - 1) // _JUDGED_TEXT_BYTES_PER_STEP - n // _TEXT_BYTES_PER_STEP
     _allowed, why = inflation.steps_allowed(steps)
     inflation.charge(steps)
-    return f"{n} characters of text for the YAML and config-target walks{why}; not judged" if why else None
+    return f"{n} characters of text for the YAML and config-target walks, past what text compressors make of " \
+        f"real text ({INFLATED_TEXT_RATIO} characters per byte of the file, {INFLATED_TEXT_WALK_CAP} in all){why}; " \
+        "not judged" if why else None
 
 
 def _check_parse_work(data: bytes, what: str) -> None:

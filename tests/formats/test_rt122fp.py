@@ -214,3 +214,38 @@ def test_onnx_producer_version_text_over_lines() -> None:
 def test_onnx_names_that_are_no_text_stay_errors(producer: bytes, version: bytes, graph: bool) -> None:
     got, msgs = verdict(_onnx(producer, version, graph=graph), "m.onnx")
     assert got == "error", msgs
+
+
+# -- 122fp-6: text compressed as real text compresses ---------------------------------------------
+
+def test_gzipped_json_lines_is_no_bomb() -> None:
+    """pandas' ``to_json(lines=True, compression="gzip")``: 37.5 KB holding 682 KB (18x)."""
+    r = scan_file(FIX / "train.jsonl.gz", with_hash=False)
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def _lines(n: int, seed: int = 1) -> bytes:
+    """JSON Lines that gzip compresses some 23x, as real datasets compress."""
+    import random
+
+    rnd = random.Random(seed)
+    return b"".join(b'{"label": %d, "text": "sample sentence number %d"}\n' % (rnd.randint(0, 2), rnd.randint(0, 99))
+                    for _ in range(n))
+
+
+def test_text_past_real_compression_ratios_is_still_a_bomb(tmp_path: Path) -> None:
+    import gzip
+
+    # 1 MB of one repeated line: some 300x, no real text compresses so
+    p = tmp_path / "cfg.yaml.gz"
+    p.write_bytes(gzip.compress(b"key: value that repeats\n" * 45_000, 9))
+    r = scan_file(p, with_hash=False)
+    assert r.verdict == "suspicious" and any(f.id == "compressed.bomb" for f in r.findings), r.findings
+    # within the ratio, but more text than the walks take for one file (2 MiB)
+    text = _lines(50_000)
+    assert len(text) > 2 << 20
+    p = tmp_path / "big.jsonl.gz"
+    p.write_bytes(gzip.compress(text, 9))
+    assert len(text) < 32 * p.stat().st_size
+    r = scan_file(p, with_hash=False)
+    assert r.verdict == "suspicious" and any(f.id == "compressed.bomb" for f in r.findings), r.findings
