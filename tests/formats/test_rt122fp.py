@@ -10,6 +10,10 @@ its hostile twin: the same callables given what no library writes stay flagged.
   the ``sklearn.datasets.*`` deny still holds for the loaders.
 - 122fp-3: CatBoost's ONNX export writes its multi-line build info as ``producer_version``: UTF-8
   text with line breaks up to 4 KiB is a version; ``producer_name`` stays a one-line name.
+- 122fp-6: decompressed text within what compressors make of real text (32 characters per byte of
+  the file, 2 MiB a file) is walked outside the step budget; past either it stays a bomb.
+- 122fp-5: prose past 256 KiB is no gin or YOLO text: past that bound (not tokenized or composed)
+  an import must be a statement at a line start, the row keys spelled as keys (or any alias).
 """
 
 from __future__ import annotations
@@ -249,3 +253,41 @@ def test_text_past_real_compression_ratios_is_still_a_bomb(tmp_path: Path) -> No
     assert len(text) < 32 * p.stat().st_size
     r = scan_file(p, with_hash=False)
     assert r.verdict == "suspicious" and any(f.id == "compressed.bomb" for f in r.findings), r.findings
+
+
+# -- 122fp-5: prose past the gin and YOLO size bounds ----------------------------------------------
+
+_FILLER = "The committee met on Tuesday to review the annual report and discussed the budget at length. " * 3000
+
+
+@pytest.mark.parametrize("tail", [
+    "They import tea, and he bought some from the stall this morning.",  # gin's import ... this, in prose
+    "What a lack of backbone for a head teacher! *** THE END ***",  # YOLO's row keys as words
+])
+def test_long_prose_is_neither_gin_nor_yolo(tail: str) -> None:
+    text = (_FILLER + "\n" + tail + "\n").encode()
+    assert len(text) > 256 << 10
+    assert verdict(text, "notes.txt") == ("safe", [])
+
+
+@pytest.mark.parametrize("tail", [
+    "import this",
+    "  from this import x",
+    "\r import antigravity",  # a lone CR starts a line for a text-mode reader
+])
+def test_long_gin_text_with_an_import_statement_stays_flagged(tail: str) -> None:
+    got, msgs = verdict((_FILLER + "\n" + tail + "\n").encode(), "notes.txt")
+    assert got == "suspicious" and any("gin" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("rows", [
+    "backbone:\n  - [-1, 1, Conv, [64]]\nhead:\n  - [-1, 1, Detect, [nc]]\n",
+    '{"backbone": [[-1, 1, "Conv", [64]]], "head" : []}\n',
+    "? backbone  # rows\n: [[-1, 1, Conv, [64]]]\n!!str head: []\n",
+    "x: &b backbone\n*b : [[-1, 1, Conv, [64]]]\nhead_rows: []\n",  # an alias as the key
+    '"back\\x62one": []\n"\\x68ead": []\n',
+])
+def test_long_yolo_config_stays_flagged(rows: str) -> None:
+    text = ("# " + _FILLER + "\n" + rows).encode()
+    got, msgs = verdict(text, "model.yaml")
+    assert got == "suspicious" and any("YOLO" in m for m in msgs), msgs
