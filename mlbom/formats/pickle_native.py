@@ -790,6 +790,7 @@ _RANDOM_KINDS = {
     "numpy.random._mt19937.MT19937": "bitgen", "numpy.random._philox.Philox": "bitgen",
     "numpy.random._pickle.__bit_generator_ctor": "bitgen",
     "numpy.random.mtrand.RandomState": "randomstate", "numpy.random._pickle.__randomstate_ctor": "randomstate",
+    "numpy.random.__RandomState_ctor": "randomstate",  # numpy < 1.17's (red team 122fp-7)
     "numpy.random._generator.Generator": "generator", "numpy.random._pickle.__generator_ctor": "generator"}
 _RANDOM_STATES = frozenset(_RANDOM_KINDS)
 

@@ -14,6 +14,9 @@ its hostile twin: the same callables given what no library writes stay flagged.
   the file, 2 MiB a file) is walked outside the step budget; past either it stays a bomb.
 - 122fp-5: prose past 256 KiB is no gin or YOLO text: past that bound (not tokenized or composed)
   an import must be a statement at a line start, the row keys spelled as keys (or any alias).
+- 122fp-7: numpy < 1.17's ``numpy.random.__RandomState_ctor`` (no argument; its state judged as
+  RandomState's) is allowed; ``builtins.hash`` as a stored reference only (gensim's ``hashfxn``):
+  calling it on load stays suspicious.
 """
 
 from __future__ import annotations
@@ -291,3 +294,39 @@ def test_long_yolo_config_stays_flagged(rows: str) -> None:
     text = ("# " + _FILLER + "\n" + rows).encode()
     got, msgs = verdict(text, "model.yaml")
     assert got == "suspicious" and any("YOLO" in m for m in msgs), msgs
+
+
+# -- 122fp-7: numpy < 1.17's RandomState constructor, builtins.hash as a stored reference ----------
+
+def _old_random_state(pos: int, ctor: bytes = b"(t") -> bytes:
+    """numpy 1.16's ``RandomState.__reduce__``: ``(np.random.__RandomState_ctor, (), self.get_state())``,
+    protocol 0 as Python 2 wrote it: the state ('MT19937', 624 uint32 key, pos, has_gauss, gauss)."""
+    key = "".join(f"\\x{b:02x}" for b in bytes(range(256)) * 9 + bytes(240))[: 624 * 4 * 4]
+    arr = (b"cnumpy.core.multiarray\n_reconstruct\np3\n(cnumpy\nndarray\np4\n(I0\ntp5\nS'b'\np6\ntp7\nRp8\n"
+           b"(I1\n(I624\ntp9\ncnumpy\ndtype\np10\n(S'u4'\np11\nI0\nI1\ntp12\nRp13\n(I3\nS'<'\np14\nNNNI-1\nI-1\nI0\n"
+           b"tp15\nbI00\nS'" + key.encode() + b"'\np16\ntp17\nb")
+    state = b"(S'MT19937'\np2\n" + arr + b"I" + str(pos).encode() + b"\nI0\nF0.0\ntp18\n"
+    return b"cnumpy.random\n__RandomState_ctor\np0\n" + ctor + b"Rp1\n" + state + b"b."
+
+
+def test_old_numpy_random_state_is_safe() -> None:
+    assert verdict(_old_random_state(624)) == ("safe", [])
+
+
+def test_old_numpy_random_state_is_judged_as_random_state() -> None:
+    """Its state goes to set_state, which takes MT19937's pos unchecked (red team 71f-2)."""
+    got, msgs = verdict(_old_random_state(10**6))
+    assert got == "unsafe", msgs
+    got, msgs = verdict(_old_random_state(624, b"(cos\nsystem\nt"))  # an argument is judged as what it is
+    assert got == "unsafe", msgs
+
+
+def test_hash_stored_as_a_reference_is_safe() -> None:
+    """gensim's Word2Vec keeps hashfxn=hash (here in a dict, as Python 2 pickled it)."""
+    assert verdict(b"(dp0\nS'hashfxn'\np1\nc__builtin__\nhash\np2\ns.") == ("safe", [])
+    assert verdict(_pickle(s("hashfxn") + glob("builtins", "hash") + b"\x86")) == ("safe", [])
+
+
+def test_hash_called_on_load_is_suspicious() -> None:
+    got, msgs = verdict(_pickle(call(glob("builtins", "hash"), s("x"))))
+    assert got == "suspicious", msgs
