@@ -43,6 +43,7 @@ from typing import IO
 
 from mlbom.formats import inflation, native_state, npdtype
 from mlbom.formats.pickle_arrow import ArrowJudge
+from mlbom.formats.pickle_boosters import BoosterJudge
 from mlbom.formats.pickle_native import (
     FLAGS_LIMIT,
     STREAMED_INDEX_LIMIT,
@@ -2010,7 +2011,8 @@ class _Walker:
         self.sh = shared
         self.native = NativeJudge(self.note, self.lookup, self.src, shared.native,
                                   (PandasJudge(self.note, self.src, shared.native),
-                                   ArrowJudge(self.note, self.src, shared.native)))
+                                   ArrowJudge(self.note, self.src, shared.native),
+                                   BoosterJudge(self.note, self.src, shared.native)))
         self.depth = depth
         self.joblib = joblib
         self.stack: list[object] = []

@@ -17,6 +17,8 @@ its hostile twin: the same callables given what no library writes stay flagged.
 - 122fp-7: numpy < 1.17's ``numpy.random.__RandomState_ctor`` (no argument; its state judged as
   RandomState's) is allowed; ``builtins.hash`` as a stored reference only (gensim's ``hashfxn``):
   calling it on load stays suspicious.
+- 122fp-4: XGBoost/LightGBM models pickled through their scikit-learn API: the wrappers and Boosters
+  are allowed (new_only), each Booster's native model checked at its BUILD (``pickle_boosters.py``).
 """
 
 from __future__ import annotations
@@ -330,3 +332,52 @@ def test_hash_stored_as_a_reference_is_safe() -> None:
 def test_hash_called_on_load_is_suspicious() -> None:
     got, msgs = verdict(_pickle(call(glob("builtins", "hash"), s("x"))))
     assert got == "suspicious", msgs
+
+
+# -- 122fp-4: XGBoost and LightGBM models through their scikit-learn API ----------------------------
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIX.glob("*") if p.name.startswith(("xgb_", "lgb_"))))
+def test_pickled_boosters_are_safe(name: str) -> None:
+    r = scan_file(FIX / name, with_hash=False)
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def _xgb_model() -> bytes:
+    """The UBJSON model bytes of the real XGBClassifier fixture."""
+    raw = (FIX / "xgb_classifier_p4.pkl").read_bytes()
+    at = raw.index(b"B", raw.index(b"bytearray")) + 1
+    n = int.from_bytes(raw[at:at + 4], "little")
+    return raw[at + 4:at + 4 + n]
+
+
+def _booster(module: str, state: bytes) -> bytes:
+    return _pickle(glob(module, "Booster") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + MARK + state + SETITEMS + BUILD)
+
+
+def test_booster_states_as_their_writers_write_them_are_safe() -> None:
+    model = _xgb_model()
+    assert model.startswith(b"{L") and b"Config" in model[:20]
+    assert verdict(_booster("xgboost.core", s("handle") + call(glob("builtins", "bytearray"), bb(model)))) \
+        == ("safe", [])
+    assert verdict(_booster("xgboost.core", s("handle") + NONE)) == ("safe", [])
+    assert verdict(_booster("lightgbm.basic", s("_handle") + s("tree\nversion=v4\nnum_class=1\n"))) == ("safe", [])
+
+
+@pytest.mark.parametrize("module, state", [
+    ("xgboost.core", s("handle") + call(glob("builtins", "bytearray"), bb(b"binf" + bytes(64)))),  # not UBJSON
+    ("xgboost.core", s("handle") + call(glob("builtins", "bytearray"), bb(b"{L\x00\x00\x00\x00\x00\x00\x00\x01xZ}"))),
+    ("xgboost.core", s("handle") + call(glob("builtins", "bytearray"), s("{}"))),  # bytearray of a str
+    ("xgboost.core", s("handle") + EMPTY_LIST),
+    ("lightgbm.basic", s("_handle") + s("numpy\nversion=v4\n")),
+    ("lightgbm.basic", s("handle") + EMPTY_LIST),  # (the legacy key __setstate__ reads too)
+], ids=["xgb-binary", "xgb-other-ubjson", "xgb-str", "xgb-list", "lgb-other-text", "lgb-list"])
+def test_booster_states_no_writer_writes_are_suspicious(module: str, state: bytes) -> None:
+    got, msgs = verdict(_booster(module, state))
+    assert got == "suspicious" and any("Booster state" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("module", ["xgboost.core", "lightgbm.basic"])
+def test_calling_a_booster_class_is_not_safe(module: str) -> None:
+    """``Booster(model_file=path)`` reads a file: no pickler writes a call of the class."""
+    got, msgs = verdict(_pickle(call(glob(module, "Booster"), NONE, EMPTY_LIST, s("/etc/model.bin"))))
+    assert got != "safe", msgs
