@@ -1567,11 +1567,17 @@ def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
             return None
         info = _dtype_info(items[0])
         data = items[1] if len(items) > 1 else None
-        if base is None or info is None or not isinstance(data, Blob) or data.data is None or data.mutated:
+        got = data.data if isinstance(data, Blob) and not data.mutated else None
+        if isinstance(data, str):  # a Python 2 STRING: scalar() encodes a str as latin-1 (red team 122fp-9)
+            try:
+                got = data.encode("latin-1")
+            except UnicodeEncodeError:
+                return None  # numpy raises on it
+        if base is None or info is None or got is None:
             return _UNREAD
-        if len(data.data) < info[0]:
+        if len(got) < info[0]:
             return None  # numpy refuses it: "initialization string is too small"
-        raw = data.data[:info[0]]
+        raw = got[:info[0]]
         if base.kind == "S":
             return raw.rstrip(b"\0")
         st = items[0].state.items if isinstance(items[0], Call) and isinstance(items[0].state, Seq) else None

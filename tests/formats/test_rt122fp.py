@@ -19,6 +19,8 @@ its hostile twin: the same callables given what no library writes stay flagged.
   calling it on load stays suspicious.
 - 122fp-4: XGBoost/LightGBM models pickled through their scikit-learn API: the wrappers and Boosters
   are allowed (new_only), each Booster's native model checked at its BUILD (``pickle_boosters.py``).
+- 122fp-9: a Python 2 pickle's numpy unicode scalar (a STRING as its data) is text mlbom reads, as
+  numpy's scalar() encodes it (latin-1), not text the config walk cannot tell.
 """
 
 from __future__ import annotations
@@ -381,3 +383,21 @@ def test_calling_a_booster_class_is_not_safe(module: str) -> None:
     """``Booster(model_file=path)`` reads a file: no pickler writes a call of the class."""
     got, msgs = verdict(_pickle(call(glob(module, "Booster"), NONE, EMPTY_LIST, s("/etc/model.bin"))))
     assert got != "safe", msgs
+
+
+# -- 122fp-9: a Python 2 pickle of a numpy unicode scalar -------------------------------------------
+
+# PyTables' tables/tests/issue_368.h5, attribute py2_pickled_unicode, verbatim: numpy.str_('abc')
+_PY2_U3 = (b"cnumpy.core.multiarray\nscalar\np1\n(cnumpy\ndtype\np2\n(S'U3'\nI0\nI1\ntRp3\n(I3\nS'<'\nNNNI12\nI4\nI0\ntb"
+           b"S'a\\x00\\x00\\x00b\\x00\\x00\\x00c\\x00\\x00\\x00'\ntRp4\n.")
+
+
+def test_py2_numpy_unicode_scalar_is_read_as_text() -> None:
+    """numpy's scalar() encodes a str (a Python 2 STRING) as latin-1: the text is known."""
+    assert verdict(_PY2_U3) == ("safe", [])
+    from mlbom.formats.pickle import _loader_text
+    from tests.formats.pickle_ops import walk
+
+    assert _loader_text(walk(_PY2_U3).value) == "abc"
+    e_acute = _PY2_U3.replace(b"S'a\\x00", b"S'\\xe9\\x00")  # a byte >= 0x80: UCS4 U+00E9
+    assert _loader_text(walk(e_acute).value) == "\xe9bc"
