@@ -1003,6 +1003,9 @@ _RECARRAYS = frozenset({"numpy.rec.recarray", "numpy.recarray", "numpy.core.reco
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
+# instance attributes real libraries set to text (statsmodels' ResultsWrapper.__init__ and scipy's
+# rv_generic._construct_doc: self.__doc__ = ...; red team 122fp-8): as a str or None, read by help() alone
+_TEXT_DUNDERS = frozenset({"__doc__", "__module__"})
 # pandas' time-zone arguments (timezones.maybe_get_tz turns a str into a tz: 'dateutil/<name>' is
 # dateutil.tz.gettz(<name>), which opens an absolute path as given and joins a relative one to its
 # zoneinfo folders; any other name is ZoneInfo(name), which validates it)
@@ -5224,6 +5227,9 @@ class _Walker:
                 continue
             if not is_dunder(k) or k in _MODELLED_DUNDERS:
                 continue
+            v = d.items.get(k) if d.items is not None else None
+            if k in _TEXT_DUNDERS and (v is NONE or isinstance(v, str | Text)):
+                continue  # a docstring (statsmodels' ResultsWrapper, scipy's rv_frozen): no library calls it
             if k in _POINTER_PROTOCOLS:
                 self.note("pickle.protocol-attribute", "critical", f"{how} sets the instance attribute {k!r}: numpy "
                           "reads it from the instance when it coerces the object (np.array/asarray, as "

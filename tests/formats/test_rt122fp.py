@@ -21,6 +21,8 @@ its hostile twin: the same callables given what no library writes stay flagged.
   are allowed (new_only), each Booster's native model checked at its BUILD (``pickle_boosters.py``).
 - 122fp-9: a Python 2 pickle's numpy unicode scalar (a STRING as its data) is text mlbom reads, as
   numpy's scalar() encodes it (latin-1), not text the config walk cannot tell.
+- 122fp-8: an instance ``__doc__``/``__module__`` that is a str or None (statsmodels' results, scipy's
+  frozen distributions) is a docstring, no protocol attribute; the statsmodels classes stay unlisted.
 """
 
 from __future__ import annotations
@@ -401,3 +403,24 @@ def test_py2_numpy_unicode_scalar_is_read_as_text() -> None:
     assert _loader_text(walk(_PY2_U3).value) == "abc"
     e_acute = _PY2_U3.replace(b"S'a\\x00", b"S'\\xe9\\x00")  # a byte >= 0x80: UCS4 U+00E9
     assert _loader_text(walk(e_acute).value) == "\xe9bc"
+
+
+# -- 122fp-8: an instance __doc__ as statsmodels and scipy set it -----------------------------------
+
+def _namespace_with(key: str, value: bytes) -> bytes:
+    return _pickle(glob("argparse", "Namespace") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + MARK + s(key) + value
+                   + s("a") + int_op(1) + SETITEMS + BUILD)
+
+
+@pytest.mark.parametrize("key, value", [("__doc__", s("Results class for an OLS model.")), ("__doc__", NONE),
+                                        ("__module__", s("statsmodels.regression.linear_model"))])
+def test_instance_docstring_is_no_protocol_attribute(key: str, value: bytes) -> None:
+    """statsmodels' ResultsWrapper.__init__ and scipy's rv_generic._construct_doc set self.__doc__."""
+    assert verdict(_namespace_with(key, value)) == ("safe", [])
+
+
+@pytest.mark.parametrize("key, value", [("__doc__", EMPTY_LIST), ("__doc__", glob("builtins", "print")),
+                                        ("__reduce__", s("x")), ("__getattr__", s("x"))])
+def test_other_instance_dunders_stay_flagged(key: str, value: bytes) -> None:
+    got, msgs = verdict(_namespace_with(key, value))
+    assert got != "safe", msgs
