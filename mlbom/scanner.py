@@ -59,6 +59,7 @@ from mlbom.formats import (
     tarwalk,
     ubjson,
     weights,
+    wordvec,
 )
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
@@ -102,8 +103,10 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("lookups.bin",), "spaCy lookups (msgpack) or PyTorch weights",
      ("msgpack", "pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors",
       "gguf")),
+    # word2vec's and fastText's binary vectors are .bin files too (red team 122fp-10)
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
-     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf")),
+     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf",
+      "word2vec-binary", "fasttext-bin")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
      ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
@@ -1045,6 +1048,15 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if lower.endswith(".mat") and matlab.looks_like_v4(head):  # (level 4's test is weak: named .mat only)
             _merge(matlab.parse_mat4(fh, size), acc, facts, where)
             return "matlab"
+        if wordvec.looks_like_fasttext(head):  # word vectors: data read by fixed parsers (red team 122fp-10)
+            facts.update(wordvec.parse_fasttext(fh, size))
+            return "fasttext-bin"
+        if wordvec.looks_like_word2vec(head):
+            try:
+                facts.update(wordvec.parse_word2vec(fh, size))
+                return "word2vec-binary"
+            except FormatError:
+                fh.seek(0)  # (word2vec's text form, or text that starts so: judged as text)
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")

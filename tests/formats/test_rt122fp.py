@@ -23,6 +23,8 @@ its hostile twin: the same callables given what no library writes stay flagged.
   numpy's scalar() encodes it (latin-1), not text the config walk cannot tell.
 - 122fp-8: an instance ``__doc__``/``__module__`` that is a str or None (statsmodels' results, scipy's
   frozen distributions) is a docstring, no protocol attribute; the statsmodels classes stay unlisted.
+- 122fp-10: word2vec's and fastText's binary vectors (``.bin``) are read (``mlbom/formats/wordvec.py``):
+  a layout that adds up to the file is data, ``safe``.
 """
 
 from __future__ import annotations
@@ -423,4 +425,24 @@ def test_instance_docstring_is_no_protocol_attribute(key: str, value: bytes) -> 
                                         ("__reduce__", s("x")), ("__getattr__", s("x"))])
 def test_other_instance_dunders_stay_flagged(key: str, value: bytes) -> None:
     got, msgs = verdict(_namespace_with(key, value))
+    assert got != "safe", msgs
+
+
+# -- 122fp-10: word2vec and fastText binary vectors ------------------------------------------------
+
+@pytest.mark.parametrize("name, fmt", [("w2v_vectors.bin", "word2vec-binary"), ("fasttext_model.bin", "fasttext-bin")])
+def test_binary_word_vectors_are_read(name: str, fmt: str) -> None:
+    r = scan_file(FIX / name, with_hash=False)
+    assert (r.format, r.verdict) == (fmt, "safe"), [f.message for f in r.findings]
+
+
+def test_word_vectors_that_do_not_add_up_are_not_safe() -> None:
+    w2v = (FIX / "w2v_vectors.bin").read_bytes()
+    ft = (FIX / "fasttext_model.bin").read_bytes()
+    for data in (w2v[:-7], w2v + b"\x00" * 8, w2v.replace(b"10 5\n", b"11 5\n", 1),  # short, trailing, a vector more
+                 ft[:-4], ft + b"\x00", ft[:-1] + b"\x80cos\nsystem\n"):
+        got, msgs = verdict(data, "vectors.bin")
+        assert got != "safe", msgs
+    # a pickle after a word2vec-like header is judged as what it is
+    got, msgs = verdict(b"1 1\n" + _pickle(call(glob("os", "system"), s("id"))), "vectors.bin")
     assert got != "safe", msgs
