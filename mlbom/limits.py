@@ -241,6 +241,19 @@ under one step per byte; a step costs about a microsecond, so a file under 1 MB 
 
 INFLATED_STEPS_FLOOR = 300_000
 
+INFLATED_TEXT_RATIO = 32
+"""Characters of decompressed text per byte of the file that the YAML and config-target walks take
+outside the step budget (up to :data:`INFLATED_TEXT_WALK_CAP` a file): what text compressors achieve
+on real data — prose 3-4x, source and configs 4-8x, JSON Lines and CSV datasets 10-25x
+(``DataFrame.to_json(lines=True, compression="gzip")``: 18x; red team 122fp-6) — while a
+decompression bomb is one because it goes far past it (deflate reaches 1032x). Text past it is
+charged the walks' rate (a step per 2 characters) and is a ``compressed.bomb`` past the budget."""
+
+INFLATED_TEXT_WALK_CAP = 2 << 20
+"""Most characters of decompressed text one file's walks take under :data:`INFLATED_TEXT_RATIO`:
+about a second of walking (a step per 2 characters, ~0.5 us each), as a plain text file of the
+same size costs."""
+
 # ---- an OSV database (``--vuln-db``): work bounded by the bytes given ----------------------
 # A database is charged against the bytes it is given as (a zip's size on disk; a folder's or a
 # record file's bytes as read): a zip member of 600 KB of ``[{},{},…]`` deflates to 700 bytes,

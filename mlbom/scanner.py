@@ -60,6 +60,7 @@ from mlbom.formats import (
     tf_text,
     ubjson,
     weights,
+    wordvec,
 )
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
@@ -78,6 +79,7 @@ from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
+from mlbom.limits import INFLATED_TEXT_RATIO, INFLATED_TEXT_WALK_CAP
 from mlbom.model import Finding, Judged, Severity, Verdict, first_of, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
@@ -110,8 +112,10 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("lookups.bin",), "spaCy lookups (msgpack) or PyTorch weights",
      ("msgpack", "pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors",
       "gguf")),
+    # word2vec's and fastText's binary vectors are .bin files too (red team 122fp-10)
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
-     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf")),
+     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf",
+      "word2vec-binary", "fasttext-bin")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
      ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
@@ -294,14 +298,20 @@ def _walk_bomb(text: str) -> str | None:
     the YAML and config-target walks of :func:`_judge_text` (PyYAML's events, the Jsonnet lexer,
     the config readings: token by token, ~0.5 µs a character), or None: a step per
     :data:`_JUDGED_TEXT_BYTES_PER_STEP` characters in all, on top of what its reading as text was
-    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)."""
+    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe).
+    Text within what compressors make of real text (:func:`mlbom.formats.inflation.ordinary_text`:
+    32 characters per byte of the file, 2 MiB at most) is walked without that charge (122fp-6)."""
     if not inflation.active():
         return None
     n = len(text)
+    if inflation.ordinary_text(n):  # what text compressors make of real data (red team 122fp-6)
+        return None
     steps = (n + _JUDGED_TEXT_BYTES_PER_STEP - 1) // _JUDGED_TEXT_BYTES_PER_STEP - n // _TEXT_BYTES_PER_STEP
     _allowed, why = inflation.steps_allowed(steps)
     inflation.charge(steps)
-    return f"{n} characters of text for the YAML and config-target walks{why}; not judged" if why else None
+    return f"{n} characters of text for the YAML and config-target walks, past what text compressors make of " \
+        f"real text ({INFLATED_TEXT_RATIO} characters per byte of the file, {INFLATED_TEXT_WALK_CAP} in all){why}; " \
+        "not judged" if why else None
 
 
 def _check_parse_work(data: bytes, what: str) -> None:
@@ -1050,6 +1060,15 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if lower.endswith(".mat") and matlab.looks_like_v4(head):  # (level 4's test is weak: named .mat only)
             _merge(matlab.parse_mat4(fh, size), acc, facts, where)
             return "matlab"
+        if wordvec.looks_like_fasttext(head):  # word vectors: data read by fixed parsers (red team 122fp-10)
+            facts.update(wordvec.parse_fasttext(fh, size))
+            return "fasttext-bin"
+        if wordvec.looks_like_word2vec(head):
+            try:
+                facts.update(wordvec.parse_word2vec(fh, size))
+                return "word2vec-binary"
+            except FormatError:
+                fh.seek(0)  # (word2vec's text form, or text that starts so: judged as text)
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")

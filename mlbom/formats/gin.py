@@ -41,6 +41,11 @@ _SCOPE_TOKENS = frozenset({".", "/"})
 EFFECT_IMPORT = re.compile(r"\b(?:import|from)[ \t\\\n]+[\w. \t\\\n]{0,200}?\b(?:antigravity|this|__hello__|__phello__|idlelib|"
                            r"turtledemo|autotest|regrtest|__main__)\b")
 
+# the same import as a statement (red team 122fp-5): gin's parser reads one at the start of a line
+# (after whitespace), never inside running prose ("they import tea ... this morning"); what a text too
+# long to tokenize (MAX_TEXT) is checked for (a line that starts so inside a string still counts)
+EFFECT_STATEMENT = re.compile(r"^[ \t\f\ufeff]*" + EFFECT_IMPORT.pattern, re.MULTILINE)
+
 
 def _tokens(text: str) -> tuple[list[tokenize.TokenInfo], str | None]:
     """The text's tokens as gin's parser reads them, and why the tokenizer stopped early (None: it
@@ -167,7 +172,8 @@ def judge(text: str, where: str, *, local: Callable[[str], bool] | None = None, 
 
     if len(text) > MAX_TEXT:
         if "dynamic_registration" not in text:
-            if EFFECT_IMPORT.search(text) is None:
+            # a text-mode file's universal newlines: a lone CR starts a line too
+            if EFFECT_STATEMENT.search(text.replace("\r", "\n")) is None:
                 return []
             return [Judged("code.remote", "high", f"{where}: gin text of more than {MAX_TEXT // 1024} KiB that may "
                            "import a module that does something when imported: not read", "suspicious")]

@@ -23,7 +23,14 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from mlbom.limits import INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE, TAR_BLOCKS_FLOOR, TAR_BYTES_PER_BLOCK
+from mlbom.limits import (
+    INFLATED_STEPS_FLOOR,
+    INFLATED_STEPS_PER_BYTE,
+    INFLATED_TEXT_RATIO,
+    INFLATED_TEXT_WALK_CAP,
+    TAR_BLOCKS_FLOOR,
+    TAR_BYTES_PER_BLOCK,
+)
 
 
 @dataclass
@@ -34,6 +41,7 @@ class _Budget:
     tar_blocks: int = -1  # tar header blocks left to walk (-1: not yet set, see tar_blocks_allowed)
     calls: int = 0  # pickle calls judged in all this file's pickle streams (file_calls)
     walked: int = 0  # bytes of this file's pickle streams walked to their end (stream_walked)
+    text: int = 0  # characters of decompressed text walked within INFLATED_TEXT_RATIO (ordinary_text)
 
 
 # one file's scan runs in one thread
@@ -119,6 +127,22 @@ def charge_tar_blocks(blocks: int) -> None:
     budget = _FILE.get()
     if budget is not None and budget.inflated and budget.tar_blocks >= 0:
         budget.tar_blocks -= blocks
+
+
+def ordinary_text(chars: int) -> bool:
+    """Whether ``chars`` more characters of a decompressor's text output keep all such text of this
+    file within what text compressors achieve on real data: :data:`~mlbom.limits.INFLATED_TEXT_RATIO`
+    characters per byte of the file, at most :data:`~mlbom.limits.INFLATED_TEXT_WALK_CAP` (red team
+    122fp-6: a 62 KB gzip of JSON Lines holds 1.1 MB). If so they are counted as such; if not,
+    nothing is counted (the text is charged the step budget)."""
+    budget = _FILE.get()
+    if budget is None or not budget.inflated:
+        return True
+    total = budget.text + chars
+    if total > min(INFLATED_TEXT_RATIO * budget.size, INFLATED_TEXT_WALK_CAP):
+        return False
+    budget.text = total
+    return True
 
 
 def charge(steps: int) -> None:

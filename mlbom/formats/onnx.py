@@ -252,18 +252,23 @@ class _Walk:
         """ModelProto's producer_name (2), producer_version (3), domain (4): names an exporter writes
         (pytorch, tf2onnx, skl2onnx 1.17.0, ai.onnx.ml). Bytes that are no such name (control bytes,
         not UTF-8, longer than 256) are another schema's message read as a string (a SavedModel's
-        MetaGraphDef in field 2: red team 112pa-1)."""
-        raw = self.src.read(pos, min(n, 257))
+        MetaGraphDef in field 2: red team 112pa-1). A producer_version may be build information over
+        several lines: CatBoost writes 346 bytes of "Git info:\n    Commit: ..." (red team 122fp-3;
+        onnx.checker and onnxruntime read it as the free string it is), so field 3 takes UTF-8 text
+        with tabs and line breaks up to 4 KiB."""
+        limit = 4096 if num == 3 else 256
+        raw = self.src.read(pos, min(n, limit + 1))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        if n > 256 or text is None or any(ch < " " or ch == "\x7f" for ch in text):
+        spacing = "\t\n\r" if num == 3 else ""
+        if n > limit or text is None or any((ch < " " and ch not in spacing) or ch == "\x7f" for ch in text):
             what = ("producer_name", "producer_version", "domain")[num - 2]
             raise FormatError(f"not an ONNX model: its {what} (field {num}) is {n} bytes that are no name "
                               "(a protobuf of another schema)")
         if num != 4:
-            self.facts.facts["onnx.producer" if num == 2 else "onnx.producer-version"] = text[:100]
+            self.facts.facts["onnx.producer" if num == 2 else "onnx.producer-version"] = " ".join(text.split())[:100]
 
     def opset(self, start: int, end: int) -> None:
         domain, version = "", "?"

@@ -42,6 +42,8 @@ from importlib import resources
 from typing import IO
 
 from mlbom.formats import inflation, native_state, npdtype
+from mlbom.formats.pickle_arrow import ArrowJudge
+from mlbom.formats.pickle_boosters import BoosterJudge
 from mlbom.formats.pickle_native import (
     FLAGS_LIMIT,
     STREAMED_INDEX_LIMIT,
@@ -1001,6 +1003,9 @@ _RECARRAYS = frozenset({"numpy.rec.recarray", "numpy.recarray", "numpy.core.reco
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
+# instance attributes real libraries set to text (statsmodels' ResultsWrapper.__init__ and scipy's
+# rv_generic._construct_doc: self.__doc__ = ...; red team 122fp-8): as a str or None, read by help() alone
+_TEXT_DUNDERS = frozenset({"__doc__", "__module__"})
 # pandas' time-zone arguments (timezones.maybe_get_tz turns a str into a tz: 'dateutil/<name>' is
 # dateutil.tz.gettz(<name>), which opens an absolute path as given and joins a relative one to its
 # zoneinfo folders; any other name is ZoneInfo(name), which validates it)
@@ -1565,11 +1570,17 @@ def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
             return None
         info = _dtype_info(items[0])
         data = items[1] if len(items) > 1 else None
-        if base is None or info is None or not isinstance(data, Blob) or data.data is None or data.mutated:
+        got = data.data if isinstance(data, Blob) and not data.mutated else None
+        if isinstance(data, str):  # a Python 2 STRING: scalar() encodes a str as latin-1 (red team 122fp-9)
+            try:
+                got = data.encode("latin-1")
+            except UnicodeEncodeError:
+                return None  # numpy raises on it
+        if base is None or info is None or got is None:
             return _UNREAD
-        if len(data.data) < info[0]:
+        if len(got) < info[0]:
             return None  # numpy refuses it: "initialization string is too small"
-        raw = data.data[:info[0]]
+        raw = got[:info[0]]
         if base.kind == "S":
             return raw.rstrip(b"\0")
         st = items[0].state.items if isinstance(items[0], Call) and isinstance(items[0].state, Seq) else None
@@ -2008,7 +2019,9 @@ class _Walker:
         self.src = _Source(stream, size)
         self.sh = shared
         self.native = NativeJudge(self.note, self.lookup, self.src, shared.native,
-                                  (PandasJudge(self.note, self.src, shared.native),))
+                                  (PandasJudge(self.note, self.src, shared.native),
+                                   ArrowJudge(self.note, self.src, shared.native),
+                                   BoosterJudge(self.note, self.src, shared.native)))
         self.depth = depth
         self.joblib = joblib
         self.stack: list[object] = []
@@ -5214,6 +5227,9 @@ class _Walker:
                 continue
             if not is_dunder(k) or k in _MODELLED_DUNDERS:
                 continue
+            v = d.items.get(k) if d.items is not None else None
+            if k in _TEXT_DUNDERS and (v is NONE or isinstance(v, str | Text)):
+                continue  # a docstring (statsmodels' ResultsWrapper, scipy's rv_frozen): no library calls it
             if k in _POINTER_PROTOCOLS:
                 self.note("pickle.protocol-attribute", "critical", f"{how} sets the instance attribute {k!r}: numpy "
                           "reads it from the instance when it coerces the object (np.array/asarray, as "

@@ -142,6 +142,9 @@ class NativeRegistry:
     # placement) of each block that state gave them, judged when the stream ends, when the arrays
     # they hold have their last state (red team 79f-1/2: a masked array BUILT again after)
     legacy_managers: ByIdentity[tuple[str, object]] = field(default_factory=ByIdentity)
+    # pyarrow ``_restore_array`` calls and the data tuple each was given, as it was then, judged when
+    # the stream ends (:mod:`mlbom.formats.pickle_arrow`; red team 122fp-1)
+    arrow_arrays: list[tuple[Call, object]] = field(default_factory=list)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -787,6 +790,7 @@ _RANDOM_KINDS = {
     "numpy.random._mt19937.MT19937": "bitgen", "numpy.random._philox.Philox": "bitgen",
     "numpy.random._pickle.__bit_generator_ctor": "bitgen",
     "numpy.random.mtrand.RandomState": "randomstate", "numpy.random._pickle.__randomstate_ctor": "randomstate",
+    "numpy.random.__RandomState_ctor": "randomstate",  # numpy < 1.17's (red team 122fp-7)
     "numpy.random._generator.Generator": "generator", "numpy.random._pickle.__generator_ctor": "generator"}
 _RANDOM_STATES = frozenset(_RANDOM_KINDS)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlbom.formats.pickle_arrow import ARROW_ARRAYS, pandas_arrow_length
 from mlbom.formats.pickle_native import (
     NativeRegistry,
     Note,
@@ -619,6 +620,11 @@ class PandasJudge:
                 and (instance_class(data) or "") in NDARRAY_BACKED:
             backed = self.reg.backed_data.get(data)
             given = {**given, "data": (backed or _backed_state(data, instance_class(data) or ""))[0]}
+        elif given is not None and isinstance(data, Call) and instance_class(data) in ARROW_ARRAYS:
+            args = value.args.items if isinstance(value, Call) and isinstance(value.args, Seq) else None
+            cls = args[0].res.path if args and isinstance(args[0], Global) else ""
+            if not cls.endswith((".RangeIndex", ".MultiIndex")):
+                return pandas_arrow_length(data)  # an Index over a pandas Arrow array (red team 122fp-1)
         elif given is not None and isinstance(data, Call) and (instance_class(data) or "").rsplit(".", 1)[-1] in _MASKED:
             masked = self.reg.masked.get(data) or {}
             given = {**given, "data": masked.get("_data")}  # as long as its _data (its _mask is checked against it)
@@ -749,6 +755,8 @@ class PandasJudge:
             index = held[1].get("_sparse_index") if held is not None else None
             args = index.args.items if isinstance(index, Call) and isinstance(index.args, Seq) else None
             return int_value(args[0]) if args else None
+        elif cls in ARROW_ARRAYS:
+            return pandas_arrow_length(values)  # its pyarrow array's checked length (red team 122fp-1)
         elif cls.rsplit(".", 1)[-1] == "IntervalArray":
             # Cython's __setstate_cython__ updates the __dict__ with state[0]; a plain BUILD with a dict
             state = values.state

@@ -79,6 +79,24 @@ def may_be(text: str) -> bool:
     return all(k in decoded for k in ROW_KEYS)
 
 
+# a row key spelled as a key (red team 122fp-5): the word, an optional closing quote, then its ':' after
+# any spaces, line breaks or comments (``? backbone  # c`` + a new line + ``: [...]`` is a key too); tags and
+# anchors come before it. An alias (``*name``) may name a key or a merged mapping anchored elsewhere.
+_KEYS = tuple(re.compile(k + r"[\"']?(?:\s|#[^\n\r]*)*:") for k in ROW_KEYS)
+_ALIAS = re.compile(r"\*[\w-]")  # PyYAML's and libyaml's anchor names: alphanumerics, '_' and '-' ("***" is none)
+
+
+def rows_spelled(text: str) -> bool:
+    """Whether a text too long to compose (:data:`MAX_TEXT`) may hold a YOLO model definition: both
+    row keys spelled as YAML or JSON keys, or an alias anywhere (:func:`may_be` must hold too). Prose
+    that only uses the words ("a lack of backbone for a head teacher") holds no mapping parse_model
+    reads."""
+    if not may_be(text):
+        return False
+    decoded = _ESCAPE.sub(_unescape, text) if "\\" in text else text
+    return all(k.search(decoded) for k in _KEYS) or _ALIAS.search(decoded) is not None
+
+
 _ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)")
 
 
@@ -95,6 +113,8 @@ def judge_text(text: str) -> list[Judged]:
     libyaml where it reads the text (linear, in C), else by PyYAML's own parser (``yaml.safe_load``'s,
     which reads some texts libyaml refuses), under its bounds."""
     if len(text) > MAX_TEXT:
+        if not rows_spelled(text):
+            return []  # no key a YAML or JSON mapping spells: no row parse_model reads (red team 122fp-5)
         return [Judged("config.eval-string", "high", f"YOLO-like model config (backbone and head rows) of more than "
                        f"{MAX_TEXT // 1024} KiB: not read (real ones are a few KB; parse_model evaluates the strings "
                        "of its rows)", "suspicious")]

@@ -142,8 +142,10 @@ def test_allowlist_and_denylist_are_disjoint_and_reasoned() -> None:
     for path, (_module, reason) in pol.allow.items():
         assert reason.strip(), path
         # exact entries carved out of a denied module: numpy's bit-generator constructors, and
-        # TorchScript's identity helpers inside the denied torch.jit (which loads more data)
-        assert danger(path, pol) is None or path.startswith(("numpy.random._pickle", "torch.jit._pickle.")), path
+        # TorchScript's identity helpers inside the denied torch.jit (which loads more data), and
+        # scikit-learn < 0.24's Bunch (a dict) inside the denied sklearn.datasets (red team 122fp-2)
+        assert danger(path, pol) is None or path.startswith(("numpy.random._pickle", "torch.jit._pickle.")) \
+            or path in ("sklearn.datasets.base.Bunch", "sklearn.datasets._base.Bunch"), path
     for positions in pol.calls_args.values():
         assert positions and all(p >= 0 for p in positions)
 
