@@ -1,0 +1,99 @@
+"""Red team 122pk: npy descr forms, joblib byte-order calls, three false positives, legacy
+weights-only answers.
+
+- 122pk-1: numpy's ``descr_to_dtype`` (numpy 2.4 ``numpy/lib/_format_impl.py``) iterates any descr
+  that is not a ``str`` or a ``tuple`` (a set, a dict's keys) and unpacks every field with
+  ``len(field) == 2`` / 3 — a 2-character string ``'aO'`` is the field ``a`` of ``'O'`` —, and
+  ``_read_array_header`` takes ``all(isinstance(x, int) for x in d['shape'])``, so a bool dimension
+  counts. Where numpy reads an object dtype, ``np.load(allow_pickle=True)`` unpickles the body: it is
+  judged, not ``error`` "np.load refuses it". The other way: a field named ``''`` whose dtype is a void
+  without names (a sub-array of objects too) is padding numpy drops — read as raw bytes.
+
+The files here are built by hand and never loaded."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+OS_SYSTEM = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85R."  # never loaded
+
+
+def _npy(header: str, body: bytes = OS_SYSTEM) -> bytes:
+    h = header.encode("latin1")
+    h += b" " * (64 - (10 + len(h) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + body
+
+
+def _ids(r: object) -> set[str]:
+    return {f.id for f in r.findings}  # type: ignore[attr-defined]
+
+
+# (descr, shape) numpy 2.4.6's read_array_header_1_0 reads as an object dtype (red team 122pk-1's table)
+OBJECT_HEADERS = [
+    ("{'aO'}", "(1,)"),                 # a set: dtype([('a', 'O')])
+    ("{'aO': 0}", "(1,)"),              # a dict: its keys
+    ("['aO']", "(1,)"),                 # a 2-character string field
+    ("[{'a': 0, 'O': 0}]", "(1,)"),     # a 2-key dict field
+    ("[('a', ['bO'])]", "(1,)"),        # nested
+    ("[('a', {'bO'})]", "(1,)"),        # a nested set
+    ("[{'O', 'a'}]", "(1,)"),           # a set field: its order is the hash order; one order is object
+    ("[((1, 'n'), 'O')]", "(1,)"),      # a non-str title
+    ("[((None, 'n'), 'O')]", "(1,)"),   # a None title: no title
+    ("'|O'", "(True,)"),                # a bool dimension: isinstance(True, int)
+]
+
+
+@pytest.mark.parametrize(("descr", "shape"), OBJECT_HEADERS)
+def test_npy_object_descr_forms_are_judged(descr: str, shape: str) -> None:
+    r = scan_bytes(_npy(f"{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}"), "x.npy")
+    assert r.verdict == "unsafe", (descr, r.verdict, [f.message for f in r.findings])
+    assert "pickle.dangerous-callable" in _ids(r)
+    assert not any("refuses" in f.message for f in r.findings)
+
+
+@pytest.mark.parametrize("descr", ["{'aO'}", "['aO']", "{'aO': 0}"])
+def test_npz_member_and_torch_npy_record(descr: str) -> None:
+    member = _npy(f"{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}")
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("arr_0.npy", member)
+    r = scan_bytes(b.getvalue(), "x.npz")
+    assert r.verdict == "unsafe" and "pickle.dangerous-callable" in _ids(r), [f.message for f in r.findings]
+    pkl = (b"\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\n"
+           b"FloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89ccollections\n"
+           b"OrderedDict\n)RtRs.")
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for name, data in (("archive/data.pkl", pkl), ("archive/byteorder", b"little"), ("archive/data/0", member),
+                           ("archive/version", b"3\n")):
+            z.writestr(name, data)
+    r = scan_bytes(b.getvalue(), "model.pt")
+    assert r.verdict == "unsafe" and "pickle.dangerous-callable" in _ids(r), [f.message for f in r.findings]
+
+
+REFUSED = [
+    "['aO3']",                      # 3-character field: shape '3' (numpy: invalid shape in fixed-type tuple)
+    "[(5, 'O')]",                   # field names must be strings
+    "[(('n', 'n'), 'O')]",          # title is its name
+    "[('a', 'O'), ('a', 'i4')]",    # name used twice
+    "[b'aO']",                      # a bytes field unpacks to ints
+    "5",                            # not iterable
+    "[('a', 'O', True)]",           # a bool sub-array shape is refused
+]
+
+
+@pytest.mark.parametrize("descr", ["[('', ('O', (1,)))]", "[('', '(1,)O')]"])
+def test_npy_padding_subarray_of_objects_is_raw_bytes(descr: str) -> None:
+    # descr_to_dtype: is_pad = name == '' and dt.type is numpy.void and dt.names is None -> dropped;
+    # numpy 2.4.6: dtype({'names': [], 'formats': [], 'offsets': [], 'itemsize': 8}), hasobject False
+    r = scan_bytes(_npy(f"{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}", b"\0" * 8), "x.npy")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+    for refused in REFUSED:  # what numpy 2.4.6 refuses stays error
+        r = scan_bytes(_npy(f"{{'descr': {refused}, 'fortran_order': False, 'shape': (1,), }}"), "x.npy")
+        assert r.verdict == "error", (refused, r.verdict)
