@@ -1348,13 +1348,21 @@ def _lazy_factory(path: str, items: list[object]) -> tuple[object, str] | None:
     return None
 
 
+# ndarray/dtype methods that joblib calls on whatever an object array's nested pickle returns:
+# ``_ensure_native_byte_order`` (joblib 1.6 numpy_pickle_utils.py, on by default in joblib.load) runs
+# ``array.byteswap().view(array.dtype.newbyteorder("="))`` when ``array.dtype.byteorder`` is the
+# host's opposite (``dtype.fields.values()`` too: a dict name already) (red team 122pk-4)
+_ARRAY_DUCK_NAMES = frozenset({"byteswap", "view", "newbyteorder"})
+
+
 @lru_cache(maxsize=1)
 def _duck_names() -> frozenset[str]:
     """The method names of the builtin containers (dict, list, set, frozenset, tuple, str, bytes):
-    what library code calls on a value it takes for one."""
+    what library code calls on a value it takes for one; and the ndarray/dtype methods joblib
+    calls on the value it takes for an object array (:data:`_ARRAY_DUCK_NAMES`)."""
     m = class_methods()
     return frozenset().union(*(m.get(f"builtins.{c}", frozenset()) for c in
-                               ("dict", "list", "set", "frozenset", "tuple", "str", "bytes")))
+                               ("dict", "list", "set", "frozenset", "tuple", "str", "bytes")), _ARRAY_DUCK_NAMES)
 
 
 # state slots that an allowlisted class's code uses as a container: MRO class -> {slot: "dict"/"list"}
@@ -5308,9 +5316,12 @@ class _Walker:
             # unlisted, which is suspicious already; nothing known to run code is there
             why = None
         reason = (f"{who} is not known to mlbom, so the attribute may hide a method that library code calls"
-                  if unknown else f"{k!r} is a method of dict/list/set/str, which library code calls on a value it "
-                  "takes for a container (x.values(), x.setdefault(...), x.append(...)): an object that is no "
-                  "container answers with this instance attribute")
+                  if unknown else f"{k!r} is a method of ndarray/dtype that joblib.load calls on what an object "
+                  "array's nested pickle returns (_ensure_native_byte_order: x.byteswap().view("
+                  "x.dtype.newbyteorder('='))): an object that is no array answers with this instance attribute"
+                  if k in _ARRAY_DUCK_NAMES else f"{k!r} is a method of dict/list/set/str, which library code calls "
+                  "on a value it takes for a container (x.values(), x.setdefault(...), x.append(...)): an object "
+                  "that is no container answers with this instance attribute")
         if why is not None:
             self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {who} to "
                       f"{why}: {reason}", "unsafe", f"duck:{who}:{k}")
@@ -5424,7 +5435,7 @@ class _Walker:
         stored = [*(state.items or {}).items(), *(("(a key computed at load time)", v) for v in state.loose or ())]
         for k, v in stored:
             if isinstance(v, Global) and v.res.status == "allow" and (
-                    self.special_call(v.res.path) or v.res.path in _TZ_READERS):
+                    self.special_call(v.res.path) or v.res.path in _TZ_READERS or v.res.path in _INIT_IO):
                 self.note("pickle.dynamic-callable", "medium", f"{how} stores {v.res.path} as the attribute {k!r} "
                           "of an object: a callable that calls or unpickles its arguments, imports, allocates, "
                           "creates classes or opens a file they name, which the program may call after the load",

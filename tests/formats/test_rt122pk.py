@@ -8,6 +8,10 @@ weights-only answers.
   counts. Where numpy reads an object dtype, ``np.load(allow_pickle=True)`` unpickles the body: it is
   judged, not ``error`` "np.load refuses it". The other way: a field named ``''`` whose dtype is a void
   without names (a sub-array of objects too) is padding numpy drops — read as raw bytes.
+- 122pk-4: joblib.load's ``_ensure_native_byte_order`` (joblib 1.6 ``numpy_pickle_utils.py``) runs
+  ``array.byteswap().view(array.dtype.newbyteorder("="))`` on whatever an object array's nested
+  pickle returns: those names are duck-typed method names, and a stored bare ``tzfile`` (its
+  ``__init__`` opens the file its argument names) is a stored gadget.
 
 The files here are built by hand and never loaded."""
 
@@ -16,11 +20,13 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from mlbom.scanner import scan_bytes
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rt122pk"
 OS_SYSTEM = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85R."  # never loaded
 
 
@@ -97,3 +103,48 @@ def test_npy_padding_subarray_of_objects_is_raw_bytes(descr: str) -> None:
     for refused in REFUSED:  # what numpy 2.4.6 refuses stays error
         r = scan_bytes(_npy(f"{{'descr': {refused}, 'fortran_order': False, 'shape': (1,), }}"), "x.npy")
         assert r.verdict == "error", (refused, r.verdict)
+
+
+# ---- 122pk-4 -------------------------------------------------------------------------------------
+
+def _s(text: str) -> bytes:
+    b = text.encode()
+    return b"X" + len(b).to_bytes(4, "little") + b
+
+
+def _g(mod: str, name: str) -> bytes:
+    return b"c" + mod.encode() + b"\n" + name.encode() + b"\n"
+
+
+NAMESPACE = _g("argparse", "Namespace") + b")\x81"
+TZFILE = _g("dateutil.tz._tzfile", "tzfile")
+
+
+def test_joblib_byte_order_calls_on_nested_result() -> None:
+    # red team 122pk-4's byteorder.joblib: a real joblib.dump(np.array([7], dtype=object), protocol=2)'s
+    # NumpyArrayWrapper and BUILD, then a nested pickle returning
+    # Namespace(dtype=Namespace(byteorder='>', newbyteorder=tzfile), byteswap=torch.Tensor):
+    # joblib.load runs tzfile("=") (open("=", "rb"))
+    real = (FIXTURES / "objarr-p2.joblib").read_bytes()
+    outer = real[:real.index(b"K\x10ub") + 4]  # ... numpy_array_alignment_bytes=16, SETITEMS, BUILD
+    dtype = NAMESPACE + b"}(" + _s("byteorder") + _s(">") + _s("newbyteorder") + TZFILE + b"ub"
+    nested = b"\x80\x02" + NAMESPACE + b"}(" + _s("dtype") + dtype + _s("byteswap") + _g("torch", "Tensor") + b"ub."
+    r = scan_bytes(outer + nested + b".", "byteorder.joblib")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert any("newbyteorder" in f.message for f in r.findings if f.id == "pickle.dangerous-callable")
+    # byteswap/view stored as a gadget: not safe either
+    nested = b"\x80\x02" + NAMESPACE + b"}(" + _s("view") + _g("builtins", "getattr") + b"ub."
+    r = scan_bytes(outer + nested + b".", "byteorder.joblib")
+    assert r.verdict != "safe", [f.message for f in r.findings]
+    for name in ("objarr-default.joblib", "mixed-default.joblib"):  # real joblib.dump object arrays stay safe
+        r = scan_bytes((FIXTURES / name).read_bytes(), name)
+        assert r.verdict == "safe", (name, [f.message for f in r.findings])
+
+
+def test_stored_bare_tzfile_is_a_stored_gadget() -> None:
+    # a plain pickle storing dateutil's tzfile class as an attribute: a program calling it later with a
+    # path opens and reads that file (the same rule as a stored partial(tzfile, path))
+    data = b"\x80\x02" + NAMESPACE + b"}(" + _s("loader") + TZFILE + b"ub."
+    r = scan_bytes(data, "x.pkl")
+    assert r.verdict == "suspicious", [f.message for f in r.findings]
+    assert "pickle.dynamic-callable" in _ids(r)
