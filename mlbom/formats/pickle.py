@@ -2036,6 +2036,9 @@ class _Walker:
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
         self.plain_reading = False  # the pickle.load reading of a joblib stream (:func:`_other_reading`)
+        # plain reading: the offset right after an object array's NumpyArrayWrapper BUILD, where
+        # joblib wrote the nested protocol-5 pickle (red team 122pk-5)
+        self.plain_nested_at: int | None = None
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -3943,6 +3946,13 @@ class _Walker:
         # (_compat_pickle), >= 4 walks dotted names; 4 -> 5 (joblib's nested array pickle) changes
         # nothing (red team 51b-3)
         was = self.declared if self.declared is not None else self.proto
+        if p == 5 and self.plain_reading and self.plain_nested_at is not None \
+                and self.src.pos - 2 == self.plain_nested_at:
+            # a joblib object array's nested pickle, which joblib writes at protocol 5 whatever the
+            # outer protocol (NumpyArrayWrapper.write_array): pickle.load reads it on as opcodes; the
+            # rest of the stream is that protocol-5 pickle (its FRAME and protocol-4/5 opcodes too)
+            self.declared = self.proto = p
+            return None
         if (not self.first_op or self.declared is not None) and _proto_band(p) != _proto_band(was):
             self.note("pickle.differential", "medium", f"PROTO {p} in the middle of the stream (was "
                       f"{self.declared}): changes how later names resolve", "suspicious", "proto-mid")
@@ -5765,6 +5775,15 @@ class _Walker:
         if cls not in _JOBLIB_WRAPPERS and cls not in _JOBLIB_FILE_WRAPPERS:
             return
         if not self.joblib and cls in _JOBLIB_WRAPPERS:
+            if self.plain_reading:
+                entry = self.wrapper_attrs.get(id(inst))
+                items = entry[1] if entry is not None and entry[0] is inst else None
+                info = _dtype_info(items.get("dtype")) if items is not None else None
+                if info is not None and info[1]:
+                    # joblib's NumpyArrayWrapper.write_array: ``pickle.dump(array, pickler.file_handle,
+                    # protocol=5)`` for an object dtype, whatever the outer protocol: pickle.load meets
+                    # that PROTO 5 (and its FRAME) here (red team 122pk-5)
+                    self.plain_nested_at = self.src.pos
             return
         hit = False
         for name in _JOBLIB_READ_METHODS:

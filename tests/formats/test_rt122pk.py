@@ -12,6 +12,9 @@ weights-only answers.
   ``array.byteswap().view(array.dtype.newbyteorder("="))`` on whatever an object array's nested
   pickle returns: those names are duck-typed method names, and a stored bare ``tzfile`` (its
   ``__init__`` opens the file its argument names) is a stored gadget.
+- 122pk-5: joblib writes an object array's nested pickle at protocol 5 whatever the outer protocol
+  (``NumpyArrayWrapper.write_array``): in the ``pickle.load`` reading of a ``protocol=2|3`` dump, that
+  PROTO 5 + FRAME right after the wrapper's BUILD is what joblib writes, not a differential.
 
 The files here are built by hand and never loaded."""
 
@@ -148,3 +151,24 @@ def test_stored_bare_tzfile_is_a_stored_gadget() -> None:
     r = scan_bytes(data, "x.pkl")
     assert r.verdict == "suspicious", [f.message for f in r.findings]
     assert "pickle.dynamic-callable" in _ids(r)
+
+
+# ---- 122pk-5 -------------------------------------------------------------------------------------
+
+def test_joblib_protocol_2_3_object_arrays() -> None:
+    for name in ("mixed-p2.joblib", "mixed-p3.joblib"):  # real joblib.dump(..., protocol=2|3): safe
+        r = scan_bytes((FIXTURES / name).read_bytes(), name)
+        assert r.verdict == "safe", (name, [f.message for f in r.findings])
+    for name in ("objarr-p2.joblib", "objarr-p3.joblib"):
+        # no differential; what stays is the known 106sa-4 case (docs/scanning.md): the nested pickle's
+        # BINGETs read the outer memo, and pickle.load would import a top-level module 'subclass'
+        r = scan_bytes((FIXTURES / name).read_bytes(), name)
+        assert "pickle.differential" not in _ids(r), (name, [f.message for f in r.findings])
+    real = (FIXTURES / "objarr-p2.joblib").read_bytes()
+    at = real.index(b"\x80\x05\x95")
+    # PROTO 4 there is no joblib's: still flagged
+    r = scan_bytes(real[:at] + b"\x80\x04" + real[at + 2:], "x.joblib")
+    assert any("PROTO 4 in the middle" in f.message for f in r.findings), [f.message for f in r.findings]
+    # a mid-stream PROTO 5 anywhere else: still flagged
+    r = scan_bytes(b"\x80\x02]q\x00(K\x01\x80\x05K\x02e.", "x.pkl")
+    assert any("PROTO 5 in the middle" in f.message for f in r.findings), [f.message for f in r.findings]
