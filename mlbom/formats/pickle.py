@@ -756,6 +756,10 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
 # torch RNNs: __setstate__ of a pre-1.x state (_all_weights not names) loops over num_layers
 _RNN_MODULES = frozenset(f"torch.nn.modules.rnn.{c}" for c in ("RNNBase", "RNN", "LSTM", "GRU"))
+# torch's wrapper of a module's load_state_dict pre-hooks (torch/nn/modules/module.py): __setstate__
+# assigns state["hook"], state["with_module"] and a weakref to state["module"]; __call__ runs
+# hook(*args) / hook(module, *args) at load_state_dict, after the load (red team 122pk-6)
+_WRAPPED_HOOKS = frozenset({"torch.nn.modules.module._WrappedHook"})
 MAX_RNN_LAYERS = 4096  # stacked layers an RNN state may name (real models: a handful)
 _CUSTOM_OFFSETS = frozenset(f"pandas._libs.tslibs.offsets.{c}" for c in (
     "CustomBusinessDay", "CustomBusinessHour", "CustomBusinessMonthEnd", "CustomBusinessMonthBegin"))
@@ -2487,6 +2491,26 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def wrapped_hook(self, state: object) -> None:
+        """torch's ``_WrappedHook.__setstate__``: ``self.hook = state["hook"]``, called later (at
+        ``load_state_dict``) with the module's state dict and its arguments: judged as a
+        functools.partial's function is (:meth:`partial_func`), except an instance of an
+        allowlisted class that is no module (its own ``__call__`` runs). A state that is no dict
+        mlbom can read (``state["hook"]`` is then its ``__getitem__``) is ``suspicious``."""
+        hook = state.items.get("hook") if isinstance(state, Dct) and state.items is not None else None
+        if hook is None:
+            self.note("pickle.dynamic-callable", "medium", f"torch's _WrappedHook given the state {describe(state)}: "
+                      "its __setstate__ reads state['hook'], the callable load_state_dict calls, from it",
+                      "suspicious", "wrapped-hook")
+            return
+        cls = instance_class(hook) if isinstance(hook, Call) and not _is_partial(hook) else None
+        if cls is not None and cls in class_methods() and _MODULE not in class_mro().get(cls, frozenset()):
+            # an instance of an allowlisted class (spectral_norm's SpectralNormLoadStateDictPreHook):
+            # calling it runs its class's __call__ on its state, whose attributes the BUILD rules
+            # judged (a method an attribute hides); a module would run its forward and hooks
+            return
+        self.partial_func(hook, "torch's _WrappedHook stores, to be called at load_state_dict,")
 
     def rnn_layers(self, inst: Call, state: object) -> None:
         """``RNNBase.__setstate__`` rebuilds its weight names in a loop over ``num_layers`` (from
@@ -5727,6 +5751,8 @@ class _Walker:
             return
         if cls in _RNN_MODULES:
             self.rnn_layers(inst, state)
+        if cls in _WRAPPED_HOOKS:
+            self.wrapped_hook(state)
         self.native.built(inst, cls, state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func

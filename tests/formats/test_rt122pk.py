@@ -15,6 +15,9 @@ weights-only answers.
 - 122pk-5: joblib writes an object array's nested pickle at protocol 5 whatever the outer protocol
   (``NumpyArrayWrapper.write_array``): in the ``pickle.load`` reading of a ``protocol=2|3`` dump, that
   PROTO 5 + FRAME right after the wrapper's BUILD is what joblib writes, not a differential.
+- 122pk-6: a full-model ``torch.save`` of a ``spectral_norm`` module stores its load_state_dict
+  pre-hook in ``torch.nn.modules.module._WrappedHook`` (allowlisted now); its state's ``hook`` is
+  judged as a stored callable called later (at ``load_state_dict``).
 
 The files here are built by hand and never loaded."""
 
@@ -172,3 +175,29 @@ def test_joblib_protocol_2_3_object_arrays() -> None:
     # a mid-stream PROTO 5 anywhere else: still flagged
     r = scan_bytes(b"\x80\x02]q\x00(K\x01\x80\x05K\x02e.", "x.pkl")
     assert any("PROTO 5 in the middle" in f.message for f in r.findings), [f.message for f in r.findings]
+
+
+# ---- 122pk-6 -------------------------------------------------------------------------------------
+
+WRAPPED_HOOK = _g("copyreg", "__newobj__") + _g("torch.nn.modules.module", "_WrappedHook") + b"\x85R"
+
+
+def _wrapped(hook: bytes) -> bytes:
+    return b"\x80\x02" + WRAPPED_HOOK + b"}(" + _s("hook") + hook + _s("with_module") + b"\x89ub."
+
+
+def test_spectral_norm_full_saves_and_wrapped_hooks() -> None:
+    for name in ("sn_linear.pt", "sn_disc.pt"):  # real torch 2.13 torch.save of spectral_norm modules
+        r = scan_bytes((FIXTURES / name).read_bytes(), name)
+        assert r.verdict == "safe", (name, [f.message for f in r.findings])
+    pre_hook = (_g("copyreg", "__newobj__") + _g("torch.nn.utils.spectral_norm", "SpectralNormLoadStateDictPreHook")
+                + b"\x85R}" + _s("fn") + b"Nsb")
+    assert scan_bytes(_wrapped(pre_hook), "x.pkl").verdict == "safe"
+    for hook in (TZFILE,                                              # opens the file its argument names
+                 _g("torch.storage", "_load_from_bytes"),            # unpickles its argument
+                 _g("torch.nn.modules.linear", "Linear"),             # a class: __init__ runs with the data
+                 _g("copyreg", "__newobj__") + _g("torch.nn.modules.linear", "Linear") + b"\x85R}b"):  # a module
+        r = scan_bytes(_wrapped(hook), "x.pkl")
+        assert r.verdict != "safe", (hook, [f.message for f in r.findings])
+    r = scan_bytes(b"\x80\x02" + WRAPPED_HOOK + b"]b.", "x.pkl")  # a state that is no dict
+    assert r.verdict != "safe"
