@@ -198,6 +198,13 @@ class PickleReport:
     # 91sa-1): numel x element size of the storage type of the key's FIRST id (torch caches the
     # storage by key); None where it cannot be computed exactly (a type or numel mlbom does not know)
     storage_nbytes: dict[str, int | None] = field(default_factory=dict)
+    # the legacy layout's ('storage', type, root_key, location, numel, view_metadata) ids (red team
+    # 122pk-2): each root key's bytes (numel x element size of its FIRST id, which torch's legacy
+    # persistent_load caches by key; None where mlbom cannot compute it), first-seen order; complete
+    # False where a key could not be read, too many came, or an id had view metadata (its view key
+    # joins torch's deserialized_objects too: not modelled)
+    legacy_storages: dict[str, int | None] = field(default_factory=dict)
+    legacy_storages_complete: bool = True
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
@@ -5629,6 +5636,26 @@ class _Walker:
         if device not in rep.storage_devices and len(rep.storage_devices) < 16:
             rep.storage_devices.append(device)
 
+    def legacy_storage_id(self, items: list[object]) -> None:
+        """torch's legacy ``persistent_load`` of ``('storage', storage_type, root_key, location,
+        numel, view_metadata)``: the first id of a root key makes its storage (``numel x
+        element_size(storage_type.dtype)`` bytes) and restores its location
+        (:meth:`storage_location`, as the zip layout's); later ids of the key reuse it
+        (:attr:`PickleReport.legacy_storages`; red team 122pk-2)."""
+        rep = self.rep
+        key = items[2]
+        if not isinstance(key, str) or items[5] is not NONE:
+            rep.legacy_storages_complete = False
+            if not isinstance(key, str):
+                return
+        if key in rep.legacy_storages:
+            return
+        if len(rep.legacy_storages) >= MAX_STORAGE_KEYS:
+            rep.legacy_storages_complete = False
+            return
+        rep.legacy_storages[key] = _storage_nbytes(items[1], items[4])
+        self.storage_location(items[3])
+
     def wo_persistent_id(self, pid: object) -> None:
         """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
         loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
@@ -5645,6 +5672,8 @@ class _Walker:
                 self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False
+                if len(items) == 6:  # the legacy layout's (red team 122pk-2)
+                    self.legacy_storage_id(items)
                 if len(items) == 5 and not isinstance(items[2], str):  # (121wo-1: torch formats the key into
                     rep.wo_unknown = rep.wo_unknown or f"a storage key {describe(items[2])} that is no text, " \
                         "whose record mlbom does not look up"  # data/<key>; mlbom checks text keys only)

@@ -201,3 +201,55 @@ def test_spectral_norm_full_saves_and_wrapped_hooks() -> None:
         assert r.verdict != "safe", (hook, [f.message for f in r.findings])
     r = scan_bytes(b"\x80\x02" + WRAPPED_HOOK + b"]b.", "x.pkl")  # a state that is no dict
     assert r.verdict != "safe"
+
+
+# ---- 122pk-2 -------------------------------------------------------------------------------------
+
+def _legacy_variants() -> dict[str, bytes]:
+    """Red team 122pk-2's edits of a real legacy torch.save (pickle boundaries by pickletools.genops,
+    nothing unpickled but the storage-keys list pickle.dumps itself wrote)."""
+    import pickle
+    import pickletools
+
+    data = (FIXTURES / "legacy.pt").read_bytes()
+    f = io.BytesIO(data)
+    for _ in range(4):
+        for op, _arg, _pos in pickletools.genops(f):
+            if op.name == "STOP":
+                break
+    keys_at = f.tell()
+    key = None
+    for op, arg, _pos in pickletools.genops(f):
+        if op.name == "BINUNICODE":
+            key = arg
+        if op.name == "STOP":
+            break
+    rest_at = f.tell()
+
+    def keys(ks: list[str]) -> bytes:
+        return data[:keys_at] + pickle.dumps(ks, protocol=2) + data[rest_at:]
+
+    assert isinstance(key, str)
+    return {"ok": data, "short": data[:-200], "short1": data[:-1], "badkey": keys(["999"]), "twice": keys([key, key]),
+            "nokeys": keys([]), "extra": data + b"\0" * 10,
+            "xpu": data.replace(b"X\x03\x00\x00\x00cpu", b"X\x03\x00\x00\x00xpu")}
+
+
+# torch 2.13.0+cpu, torch.load(io.BytesIO(variant), weights_only=True) (benign files: a float tensor):
+#   ok loads; short/short1 RuntimeError unexpected EOF; badkey AssertionError storage key '999' not found in
+#   deserialized_objects; twice RuntimeError unexpected EOF (the key's storage read twice); nokeys loads;
+#   extra loads; xpu RuntimeError no XPU device (the zip layout's answer: true, torch.storage-devices=xpu)
+TORCH_213 = {"ok": "true", "short": None, "short1": None, "badkey": None, "twice": None, "nokeys": "true",
+             "extra": "true", "xpu": "true"}
+
+
+def test_legacy_weights_only_checks_the_storages() -> None:
+    for name, data in _legacy_variants().items():
+        r = scan_bytes(data, f"{name}.pt")
+        assert r.facts.get("torch.weights-only") == TORCH_213[name], (name, r.facts, [f.message for f in r.findings])
+        if TORCH_213[name] is None:
+            assert r.verdict == "error" and "pytorch.tensor-invalid" in _ids(r), (name, r.verdict, _ids(r))
+        else:
+            assert r.verdict == "safe", (name, [f.message for f in r.findings])
+    r = scan_bytes(_legacy_variants()["xpu"], "xpu.pt")
+    assert r.facts.get("torch.storage-devices") == "xpu"
