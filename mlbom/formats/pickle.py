@@ -143,9 +143,13 @@ class Limits:
     # pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red team 116pk-2). The
     # first ``calls`` are free however close they are (~0.3 s); past them a pickler's calls are far
     # apart: a memoised callable's BINGET, the arguments, REDUCE and MEMOIZE (a list of single-digit
-    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60)
+    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60).
+    # CPython's pickler writes an argument-less call in 9 bytes at protocols 2/3 (BINGET, EMPTY_TUPLE,
+    # REDUCE, LONG_BINPUT: OrderedDict(), deque()), so 8 (red team 122pk-3): 1 MB of 8-byte calls
+    # ~1.0-1.2 s, as 10 was ~0.9-1.1 s; protocol 4's 5 bytes (MEMOIZE) would be ~1.6 s a MB, over
+    # the budget: more than 50,000 such calls at protocol 4 stay ``pickle.limit``
     calls: int = 50_000
-    call_bytes: int = 10
+    call_bytes: int = 8
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)

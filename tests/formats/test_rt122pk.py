@@ -15,6 +15,9 @@ weights-only answers.
 - 122pk-5: joblib writes an object array's nested pickle at protocol 5 whatever the outer protocol
   (``NumpyArrayWrapper.write_array``): in the ``pickle.load`` reading of a ``protocol=2|3`` dump, that
   PROTO 5 + FRAME right after the wrapper's BUILD is what joblib writes, not a differential.
+- 122pk-3: CPython's pickler writes an argument-less call in 9 bytes at protocols 2/3 (BINGET,
+  EMPTY_TUPLE, REDUCE, LONG_BINPUT): the call bound's spacing is 8 bytes now (protocol 4's 5-byte
+  form stays past the bound: a known false positive, kept for the time bound).
 - 122pk-6: a full-model ``torch.save`` of a ``spectral_norm`` module stores its load_state_dict
   pre-hook in ``torch.nn.modules.module._WrappedHook`` (allowlisted now); its state's ``hook`` is
   judged as a stored callable called later (at ``load_state_dict``).
@@ -253,3 +256,19 @@ def test_legacy_weights_only_checks_the_storages() -> None:
             assert r.verdict == "safe", (name, [f.message for f in r.findings])
     r = scan_bytes(_legacy_variants()["xpu"], "xpu.pt")
     assert r.facts.get("torch.storage-devices") == "xpu"
+
+
+# ---- 122pk-3 -------------------------------------------------------------------------------------
+
+def test_more_than_50000_argumentless_calls_at_protocol_2() -> None:
+    import collections
+    import pickle
+
+    for obj in ([collections.OrderedDict() for _ in range(50_001)], [collections.deque() for _ in range(50_001)]):
+        for protocol in (2, 3):
+            r = scan_bytes(pickle.dumps(obj, protocol=protocol), "x.pkl")
+            assert r.verdict == "safe", (protocol, [f.message for f in r.findings])
+    # 4 bytes a call (a memoised callable's BINGET, EMPTY_TUPLE, REDUCE): still past the bound
+    head = b"\x80\x04\x8c\x08builtins\x8c\tfrozenset\x93\x94"
+    r = scan_bytes(head + b"h\x00)R" * 100_000 + b".", "x.pkl")
+    assert r.verdict == "error" and "pickle.limit" in _ids(r), _ids(r)
