@@ -3021,20 +3021,64 @@ def _scan_torch_legacy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str
     ``pickle.load``; then raw storage bytes that are never unpickled."""
     parts, truncated = _legacy_parts(fh, size)
     version = _legacy_version(parts)  # (acc.pickle lets go of the values)
+    keys = _legacy_storage_keys(parts)
     for part, rep in parts:
         acc.pickle(rep, f"{where} ({part} pickle)")
+    data_bytes: int | None = None
     if truncated:
         acc.add("pytorch.legacy-truncated", "high", f"{where}: ends after the {parts[-1][0]} pickle; torch.load "
                 "fails", effect="error")
     elif len(parts) == len(_LEGACY_PARTS) and parts[-1][1].complete:
-        facts["pytorch.storage-bytes"] = str(size - parts[-1][1].consumed)
+        data_bytes = size - parts[-1][1].consumed
+        facts["pytorch.storage-bytes"] = str(data_bytes)
     if any(rep.proto_unsupported is not None for _part, rep in parts):
         # pickle.load refuses a PROTO byte above 5, torch's weights_only unpickler reads on (red team
         # 119pk-5): the claim is answered by its reading (the verdict stays the walk's)
         parts, truncated = _legacy_parts(fh, size, torch_wo=True)
         version = _legacy_version(parts)
-    _legacy_weights_only(parts, truncated, version, acc, facts, where)
+        keys = _legacy_storage_keys(parts)
+        if len(parts) == len(_LEGACY_PARTS) and parts[-1][1].complete:
+            data_bytes = size - parts[-1][1].consumed
+    _legacy_weights_only(parts, truncated, version, acc, facts, where, (keys, data_bytes))
     return "pytorch-legacy"
+
+
+def _legacy_storage_keys(parts: Sequence[tuple[str, PickleReport]]) -> list[str] | None:
+    """The value of the storage-keys pickle when it is a list of str (None: absent or another value)."""
+    if len(parts) < len(_LEGACY_PARTS) or not parts[4][1].complete:
+        return None
+    from mlbom.formats.pickle_values import Seq
+
+    v = parts[4][1].value
+    if not isinstance(v, Seq) or v.type != "list" or v.items is None or not all(isinstance(k, str) for k in v.items):
+        return None
+    return [k for k in v.items if isinstance(k, str)]
+
+
+def _legacy_storages_check(rep: PickleReport, keys: list[str] | None, data_bytes: int | None) -> tuple[str | None,
+                                                                                                      str | None]:
+    """torch's ``_legacy_load`` after the object pickle (red team 122pk-2): ``for key in
+    deserialized_storage_keys: assert key in deserialized_objects`` and
+    ``_set_from_file(f, ...)`` of that key's storage, which reads an 8-byte element count and the
+    storage's bytes (``numel x element size`` of the key's first id) and raises on a short read.
+    (why torch certainly raises, in either mode; why mlbom cannot tell)."""
+    if keys is None or data_bytes is None:
+        return None, "a storage-keys pickle that is no list of str keys mlbom can read"
+    need = 0
+    for key in keys:
+        if key not in rep.legacy_storages:
+            if rep.legacy_storages_complete:
+                return f"the storage-keys pickle names {key[:40]!r}, a key no storage id of the object pickle has " \
+                    "(torch asserts it is in deserialized_objects)", None
+            return None, f"a storage key {key[:40]!r} among ids mlbom did not all read"
+        nbytes = rep.legacy_storages[key]
+        if nbytes is None:
+            return None, f"the size of the storage {key[:40]!r}, which mlbom cannot compute"
+        need += 8 + nbytes
+    if need > data_bytes:
+        return f"the storages the keys name need {need} bytes after the pickles (an 8-byte count and the data " \
+            f"each), {data_bytes} are there (torch reads past the end)", None
+    return None, None
 
 
 def _legacy_version(parts: Sequence[tuple[str, PickleReport]]) -> object:
@@ -3043,15 +3087,19 @@ def _legacy_version(parts: Sequence[tuple[str, PickleReport]]) -> object:
 
 
 def _legacy_weights_only(parts: Sequence[tuple[str, PickleReport]], truncated: bool, version: object, acc: _Acc,
-                         facts: dict[str, str], where: str) -> None:
+                         facts: dict[str, str], where: str,
+                         storages: tuple[list[str] | None, int | None] = (None, None)) -> None:
     """``mlbom:torch:weights-only`` of a legacy checkpoint (red team 119pk-2): ``_legacy_load``
     reads ALL five pickles with the unpickler it is given (``torch.load(weights_only=True)``: the
     restricted one), the object pickle with its ``persistent_load``, the others with none (a
     persistent id there raises in either mode), and requires the protocol version to equal
     1001 ("Invalid protocol version", in either mode). ``true`` only when every pickle is
     accepted; a check that fails in either mode is ``pytorch.invalid`` / ``pytorch.tensor-invalid``
-    (``error``) and no claim either way."""
+    (``error``) and no claim either way. ``storages``: the storage-keys pickle's keys and the bytes
+    after the pickles, checked against the object pickle's storage ids
+    (:func:`_legacy_storages_check`; red team 122pk-2)."""
     reasons: list[tuple[str, str]] = []  # (finding id, why)
+    storage_unknown: str | None = None
     if truncated:
         reasons.append(("pytorch.legacy-truncated", "the file ends before the storage-keys pickle"))
     for i, (part, rep) in enumerate(parts):
@@ -3070,6 +3118,10 @@ def _legacy_weights_only(parts: Sequence[tuple[str, PickleReport]], truncated: b
             why = _storage_refused(rep, "legacy")
             if why is not None:
                 reasons.append(("pytorch.tensor-invalid", why))
+            if len(parts) == len(_LEGACY_PARTS) and parts[4][1].complete:
+                why, storage_unknown = _legacy_storages_check(rep, *storages)
+                if why is not None:
+                    reasons.append(("pytorch.tensor-invalid", why))
     for fid, why in reasons:
         if fid != "pytorch.legacy-truncated":  # (reported with the walk)
             acc.add(fid, "high", f"{where}: {why}: torch.load raises, with or without weights_only", effect="error")
@@ -3088,6 +3140,8 @@ def _legacy_weights_only(parts: Sequence[tuple[str, PickleReport]], truncated: b
             unknown = f"{why} (the {part} pickle)"
     if unknown is None and len(parts) < len(_LEGACY_PARTS):
         unknown = f"the walk ended in the {parts[-1][0]} pickle"
+    if unknown is None and storage_unknown is not None:
+        unknown = storage_unknown
     if unknown is not None:
         facts.pop("torch.weights-only", None)
         acc.add("torch.weights-only-unknown", "info", f"{where}: whether torch.load(weights_only=True) accepts it "

@@ -145,9 +145,13 @@ class Limits:
     # pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red team 116pk-2). The
     # first ``calls`` are free however close they are (~0.3 s); past them a pickler's calls are far
     # apart: a memoised callable's BINGET, the arguments, REDUCE and MEMOIZE (a list of single-digit
-    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60)
+    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60).
+    # CPython's pickler writes an argument-less call in 9 bytes at protocols 2/3 (BINGET, EMPTY_TUPLE,
+    # REDUCE, LONG_BINPUT: OrderedDict(), deque()), so 8 (red team 122pk-3): 1 MB of 8-byte calls
+    # ~1.0-1.2 s, as 10 was ~0.9-1.1 s; protocol 4's 5 bytes (MEMOIZE) would be ~1.6 s a MB, over
+    # the budget: more than 50,000 such calls at protocol 4 stay ``pickle.limit``
     calls: int = 50_000
-    call_bytes: int = 10
+    call_bytes: int = 8
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -200,6 +204,13 @@ class PickleReport:
     # 91sa-1): numel x element size of the storage type of the key's FIRST id (torch caches the
     # storage by key); None where it cannot be computed exactly (a type or numel mlbom does not know)
     storage_nbytes: dict[str, int | None] = field(default_factory=dict)
+    # the legacy layout's ('storage', type, root_key, location, numel, view_metadata) ids (red team
+    # 122pk-2): each root key's bytes (numel x element size of its FIRST id, which torch's legacy
+    # persistent_load caches by key; None where mlbom cannot compute it), first-seen order; complete
+    # False where a key could not be read, too many came, or an id had view metadata (its view key
+    # joins torch's deserialized_objects too: not modelled)
+    legacy_storages: dict[str, int | None] = field(default_factory=dict)
+    legacy_storages_complete: bool = True
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
@@ -758,6 +769,10 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
 # torch RNNs: __setstate__ of a pre-1.x state (_all_weights not names) loops over num_layers
 _RNN_MODULES = frozenset(f"torch.nn.modules.rnn.{c}" for c in ("RNNBase", "RNN", "LSTM", "GRU"))
+# torch's wrapper of a module's load_state_dict pre-hooks (torch/nn/modules/module.py): __setstate__
+# assigns state["hook"], state["with_module"] and a weakref to state["module"]; __call__ runs
+# hook(*args) / hook(module, *args) at load_state_dict, after the load (red team 122pk-6)
+_WRAPPED_HOOKS = frozenset({"torch.nn.modules.module._WrappedHook"})
 MAX_RNN_LAYERS = 4096  # stacked layers an RNN state may name (real models: a handful)
 _CUSTOM_OFFSETS = frozenset(f"pandas._libs.tslibs.offsets.{c}" for c in (
     "CustomBusinessDay", "CustomBusinessHour", "CustomBusinessMonthEnd", "CustomBusinessMonthBegin"))
@@ -1353,13 +1368,21 @@ def _lazy_factory(path: str, items: list[object]) -> tuple[object, str] | None:
     return None
 
 
+# ndarray/dtype methods that joblib calls on whatever an object array's nested pickle returns:
+# ``_ensure_native_byte_order`` (joblib 1.6 numpy_pickle_utils.py, on by default in joblib.load) runs
+# ``array.byteswap().view(array.dtype.newbyteorder("="))`` when ``array.dtype.byteorder`` is the
+# host's opposite (``dtype.fields.values()`` too: a dict name already) (red team 122pk-4)
+_ARRAY_DUCK_NAMES = frozenset({"byteswap", "view", "newbyteorder"})
+
+
 @lru_cache(maxsize=1)
 def _duck_names() -> frozenset[str]:
     """The method names of the builtin containers (dict, list, set, frozenset, tuple, str, bytes):
-    what library code calls on a value it takes for one."""
+    what library code calls on a value it takes for one; and the ndarray/dtype methods joblib
+    calls on the value it takes for an object array (:data:`_ARRAY_DUCK_NAMES`)."""
     m = class_methods()
     return frozenset().union(*(m.get(f"builtins.{c}", frozenset()) for c in
-                               ("dict", "list", "set", "frozenset", "tuple", "str", "bytes")))
+                               ("dict", "list", "set", "frozenset", "tuple", "str", "bytes")), _ARRAY_DUCK_NAMES)
 
 
 # state slots that an allowlisted class's code uses as a container: MRO class -> {slot: "dict"/"list"}
@@ -2041,6 +2064,9 @@ class _Walker:
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
         self.plain_reading = False  # the pickle.load reading of a joblib stream (:func:`_other_reading`)
+        # plain reading: the offset right after an object array's NumpyArrayWrapper BUILD, where
+        # joblib wrote the nested protocol-5 pickle (red team 122pk-5)
+        self.plain_nested_at: int | None = None
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -2489,6 +2515,26 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def wrapped_hook(self, state: object) -> None:
+        """torch's ``_WrappedHook.__setstate__``: ``self.hook = state["hook"]``, called later (at
+        ``load_state_dict``) with the module's state dict and its arguments: judged as a
+        functools.partial's function is (:meth:`partial_func`), except an instance of an
+        allowlisted class that is no module (its own ``__call__`` runs). A state that is no dict
+        mlbom can read (``state["hook"]`` is then its ``__getitem__``) is ``suspicious``."""
+        hook = state.items.get("hook") if isinstance(state, Dct) and state.items is not None else None
+        if hook is None:
+            self.note("pickle.dynamic-callable", "medium", f"torch's _WrappedHook given the state {describe(state)}: "
+                      "its __setstate__ reads state['hook'], the callable load_state_dict calls, from it",
+                      "suspicious", "wrapped-hook")
+            return
+        cls = instance_class(hook) if isinstance(hook, Call) and not _is_partial(hook) else None
+        if cls is not None and cls in class_methods() and _MODULE not in class_mro().get(cls, frozenset()):
+            # an instance of an allowlisted class (spectral_norm's SpectralNormLoadStateDictPreHook):
+            # calling it runs its class's __call__ on its state, whose attributes the BUILD rules
+            # judged (a method an attribute hides); a module would run its forward and hooks
+            return
+        self.partial_func(hook, "torch's _WrappedHook stores, to be called at load_state_dict,")
 
     def rnn_layers(self, inst: Call, state: object) -> None:
         """``RNNBase.__setstate__`` rebuilds its weight names in a loop over ``num_layers`` (from
@@ -3948,6 +3994,13 @@ class _Walker:
         # (_compat_pickle), >= 4 walks dotted names; 4 -> 5 (joblib's nested array pickle) changes
         # nothing (red team 51b-3)
         was = self.declared if self.declared is not None else self.proto
+        if p == 5 and self.plain_reading and self.plain_nested_at is not None \
+                and self.src.pos - 2 == self.plain_nested_at:
+            # a joblib object array's nested pickle, which joblib writes at protocol 5 whatever the
+            # outer protocol (NumpyArrayWrapper.write_array): pickle.load reads it on as opcodes; the
+            # rest of the stream is that protocol-5 pickle (its FRAME and protocol-4/5 opcodes too)
+            self.declared = self.proto = p
+            return None
         if (not self.first_op or self.declared is not None) and _proto_band(p) != _proto_band(was):
             self.note("pickle.differential", "medium", f"PROTO {p} in the middle of the stream (was "
                       f"{self.declared}): changes how later names resolve", "suspicious", "proto-mid")
@@ -5324,9 +5377,12 @@ class _Walker:
             # unlisted, which is suspicious already; nothing known to run code is there
             why = None
         reason = (f"{who} is not known to mlbom, so the attribute may hide a method that library code calls"
-                  if unknown else f"{k!r} is a method of dict/list/set/str, which library code calls on a value it "
-                  "takes for a container (x.values(), x.setdefault(...), x.append(...)): an object that is no "
-                  "container answers with this instance attribute")
+                  if unknown else f"{k!r} is a method of ndarray/dtype that joblib.load calls on what an object "
+                  "array's nested pickle returns (_ensure_native_byte_order: x.byteswap().view("
+                  "x.dtype.newbyteorder('='))): an object that is no array answers with this instance attribute"
+                  if k in _ARRAY_DUCK_NAMES else f"{k!r} is a method of dict/list/set/str, which library code calls "
+                  "on a value it takes for a container (x.values(), x.setdefault(...), x.append(...)): an object "
+                  "that is no container answers with this instance attribute")
         if why is not None:
             self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {who} to "
                       f"{why}: {reason}", "unsafe", f"duck:{who}:{k}")
@@ -5440,7 +5496,7 @@ class _Walker:
         stored = [*(state.items or {}).items(), *(("(a key computed at load time)", v) for v in state.loose or ())]
         for k, v in stored:
             if isinstance(v, Global) and v.res.status == "allow" and (
-                    self.special_call(v.res.path) or v.res.path in _TZ_READERS):
+                    self.special_call(v.res.path) or v.res.path in _TZ_READERS or v.res.path in _INIT_IO):
                 self.note("pickle.dynamic-callable", "medium", f"{how} stores {v.res.path} as the attribute {k!r} "
                           "of an object: a callable that calls or unpickles its arguments, imports, allocates, "
                           "creates classes or opens a file they name, which the program may call after the load",
@@ -5600,6 +5656,26 @@ class _Walker:
         if device not in rep.storage_devices and len(rep.storage_devices) < 16:
             rep.storage_devices.append(device)
 
+    def legacy_storage_id(self, items: list[object]) -> None:
+        """torch's legacy ``persistent_load`` of ``('storage', storage_type, root_key, location,
+        numel, view_metadata)``: the first id of a root key makes its storage (``numel x
+        element_size(storage_type.dtype)`` bytes) and restores its location
+        (:meth:`storage_location`, as the zip layout's); later ids of the key reuse it
+        (:attr:`PickleReport.legacy_storages`; red team 122pk-2)."""
+        rep = self.rep
+        key = items[2]
+        if not isinstance(key, str) or items[5] is not NONE:
+            rep.legacy_storages_complete = False
+            if not isinstance(key, str):
+                return
+        if key in rep.legacy_storages:
+            return
+        if len(rep.legacy_storages) >= MAX_STORAGE_KEYS:
+            rep.legacy_storages_complete = False
+            return
+        rep.legacy_storages[key] = _storage_nbytes(items[1], items[4])
+        self.storage_location(items[3])
+
     def wo_persistent_id(self, pid: object) -> None:
         """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
         loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
@@ -5616,6 +5692,8 @@ class _Walker:
                 self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False
+                if len(items) == 6:  # the legacy layout's (red team 122pk-2)
+                    self.legacy_storage_id(items)
                 if len(items) == 5 and not isinstance(items[2], str):  # (121wo-1: torch formats the key into
                     rep.wo_unknown = rep.wo_unknown or f"a storage key {describe(items[2])} that is no text, " \
                         "whose record mlbom does not look up"  # data/<key>; mlbom checks text keys only)
@@ -5722,6 +5800,8 @@ class _Walker:
             return
         if cls in _RNN_MODULES:
             self.rnn_layers(inst, state)
+        if cls in _WRAPPED_HOOKS:
+            self.wrapped_hook(state)
         self.native.built(inst, cls, state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
@@ -5770,6 +5850,15 @@ class _Walker:
         if cls not in _JOBLIB_WRAPPERS and cls not in _JOBLIB_FILE_WRAPPERS:
             return
         if not self.joblib and cls in _JOBLIB_WRAPPERS:
+            if self.plain_reading:
+                entry = self.wrapper_attrs.get(id(inst))
+                items = entry[1] if entry is not None and entry[0] is inst else None
+                info = _dtype_info(items.get("dtype")) if items is not None else None
+                if info is not None and info[1]:
+                    # joblib's NumpyArrayWrapper.write_array: ``pickle.dump(array, pickler.file_handle,
+                    # protocol=5)`` for an object dtype, whatever the outer protocol: pickle.load meets
+                    # that PROTO 5 (and its FRAME) here (red team 122pk-5)
+                    self.plain_nested_at = self.src.pos
             return
         hit = False
         for name in _JOBLIB_READ_METHODS:

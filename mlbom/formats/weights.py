@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import json
 import math
 import re
@@ -346,17 +347,22 @@ def _shape_dims(shape: object) -> tuple[int, ...] | None:
 
 def descr_dtype(descr: object, depth: int = 0) -> npdtype.DType:
     """An NPY ``descr`` built as numpy's ``numpy.lib.format.descr_to_dtype`` builds it (numpy
-    2.4 ``_format_impl.py``; red team 91sb-2): a type string is ``numpy.dtype(str)``
+    2.4 ``_format_impl.py``; red teams 91sb-2, 122pk-1): a type string is ``numpy.dtype(str)``
     (:mod:`mlbom.formats.npdtype`); a tuple is ``numpy.dtype((descr_to_dtype(d[0]), d[1]))`` — an
     unsized ``S``/``U``/``V`` with an int is that width, otherwise ``d[1]`` is a sub-array shape
     (an int or a sequence of ints, none negative, each and the size within a C int; ``()`` and
-    ``None`` are the base itself); a list is a structured dtype of ``(name, descr[, shape])``
-    fields with explicit packed offsets — the itemsize is the sum of the fields', no alignment —,
-    a name a ``str`` or a ``(title, name)`` pair of them, no name or title twice; ``''`` void
-    fields are padding (their bytes count). Anything else — a dict, whose keys numpy would unpack
-    as fields, a ``(base, new_dtype)`` tuple, a shape of another type — numpy refuses or mlbom
-    cannot size exactly: :class:`FormatError`. An object anywhere (padding fields too, kept
-    conservatively) is ``hasobject``."""
+    ``None`` are the base itself). Anything else is iterated (``for field in descr``): a list, a
+    set, a dict (its keys) is a structured dtype of fields, each unpacked as ``name, descr`` when
+    ``len(field) == 2`` and ``name, descr, shape`` otherwise — a tuple or a list, but also a 2- or
+    3-character string (``'aO'`` is field ``a`` of ``'O'``), a dict (its keys) or a set (in its
+    hash order, which is the loading process's: every order is tried, an object in any wins) —,
+    with explicit packed offsets: the itemsize is the sum of the fields', no alignment. A name
+    is a ``str`` or a ``(title, name)`` pair whose name is a ``str`` (a ``None`` title is none; a
+    ``str`` title is a label too, no label twice). A field named ``''`` whose dtype is a void
+    without names (``'V8'``, any sub-array, objects too) is padding: numpy drops it, its bytes
+    count and its objects do not. A literal numpy cannot iterate or unpack, a ``(base,
+    new_dtype)`` tuple, a shape of another type: numpy refuses it or mlbom cannot size it
+    exactly: :class:`FormatError`."""
     if depth > MAX_LITERAL_DEPTH:
         raise FormatError("dtype nests too deep")
     if isinstance(descr, str):
@@ -368,37 +374,73 @@ def descr_dtype(descr: object, depth: int = 0) -> npdtype.DType:
         if len(descr) < 2:
             raise FormatError("dtype tuple has no shape (numpy refuses it)")
         return _sub_array(descr_dtype(descr[0], depth + 1), descr[1])
-    if not isinstance(descr, list):
+    if not isinstance(descr, (list, set, dict)):  # the literals ``for field in descr`` iterates
         raise FormatError(f"dtype description of type {type(descr).__name__} is not one numpy's descr_to_dtype "
                           "reads (np.load refuses it)")
     size = 0
     hasobject = False
     seen: set[str] = set()
     for f in descr:
-        if not isinstance(f, (tuple, list)) or len(f) not in (2, 3):
-            raise FormatError("structured dtype field is not (name, dtype[, shape])")
-        dt = descr_dtype(f[1], depth + 1)
-        if len(f) == 3:
-            dt = _sub_array(dt, f[2])
-        name = f[0]
-        if isinstance(name, tuple) and len(name) == 2 and all(isinstance(x, str) for x in name):
-            labels = list(name)
-            if name[0] == name[1]:
-                raise FormatError(f"field title {name[0][:40]!r} is its name (numpy refuses it)")
-        elif isinstance(name, str):
-            labels = [name]
-        else:
-            raise FormatError("structured dtype field name is not a str or a (title, name) pair of str "
-                              "(numpy refuses it, or mlbom does not classify it)")
-        if not (name == "" and dt.kind == "V" and not dt.struct):  # not padding: numpy keeps the field
+        dt, labels, pad = _descr_field(f, depth)
+        if not pad:  # numpy keeps the field
             if seen.intersection(labels):
                 raise FormatError("structured dtype uses a field name or title twice (numpy refuses it)")
             seen.update(labels)
+            hasobject = hasobject or dt.hasobject
         size += dt.itemsize
-        hasobject = hasobject or dt.hasobject
         if size > _C_INT_MAX:
             raise FormatError("structured dtype is larger than numpy's item size limit")
     return npdtype.DType(size, hasobject, "V", struct=True)
+
+
+def _descr_field(f: object, depth: int) -> tuple[npdtype.DType, list[str], bool]:
+    """One field of a structured descr as ``descr_to_dtype`` unpacks it: its dtype, its labels
+    (name and a ``str`` title) and whether it is padding. A set unpacks in its hash order, which
+    differs between processes: every order is tried; one holding an object (not padding) wins,
+    otherwise all must read alike."""
+    if not isinstance(f, (tuple, list, str, dict, set, bytes)):
+        raise FormatError("structured dtype field has no length (numpy refuses it)")
+    if len(f) not in (2, 3):
+        raise FormatError("structured dtype field is not (name, dtype[, shape]) (numpy refuses it)")
+    if not isinstance(f, set):
+        return _descr_field_items(tuple(f), depth)
+    outs: list[tuple[npdtype.DType, list[str], bool]] = []
+    err: FormatError | None = None
+    for order in itertools.permutations(f):
+        try:
+            outs.append(_descr_field_items(order, depth))
+        except FormatError as exc:
+            err = err or exc
+    for out in outs:
+        if out[0].hasobject and not out[2]:
+            return out
+    if err is None and len({(o[0].itemsize, o[2], tuple(o[1])) for o in outs}) == 1:
+        return outs[0]
+    raise err or FormatError("structured dtype field is a set whose orders read differently (its order is the "
+                             "loading process's hash order)")
+
+
+def _descr_field_items(items: tuple[object, ...], depth: int) -> tuple[npdtype.DType, list[str], bool]:
+    dt = descr_dtype(items[1], depth + 1)
+    if len(items) == 3:
+        dt = _sub_array(dt, items[2])
+    name = items[0]
+    # is_pad = (name == '' and dt.type is numpy.void and dt.names is None): plain voids and sub-arrays
+    if name == "" and dt.kind == "V" and not dt.struct:
+        return dt, [], True
+    if isinstance(name, tuple) and len(name) == 2 and isinstance(name[1], str):
+        title = name[0]
+        labels = [name[1]]
+        if isinstance(title, str):  # numpy checks str titles like names; other titles are only attached
+            if title == name[1]:
+                raise FormatError(f"field title {title[:40]!r} is its name (numpy refuses it)")
+            labels.append(title)
+    elif isinstance(name, str):
+        labels = [name]
+    else:
+        raise FormatError("structured dtype field name is not a str or a (title, name) pair with a str name "
+                          "(numpy refuses it: field names must be strings)")
+    return dt, labels, False
 
 
 def _sub_array(base: npdtype.DType, shape: object) -> npdtype.DType:
@@ -455,7 +497,8 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
         raise FormatError("header is not a dict of exactly descr, fortran_order and shape (numpy refuses it)")
     shape = header["shape"]
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+    # ``all(isinstance(x, int) for x in d['shape'])``: a bool is an int there (True counts 1; red team 122pk-1)
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
         raise FormatError(f"shape {str(shape)[:60]} is not a tuple of integers")
     if not isinstance(header["fortran_order"], bool):
         raise FormatError("fortran_order is not a bool")
