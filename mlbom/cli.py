@@ -219,6 +219,7 @@ def generate(
                 or project_settings(project_dir).options().get("manifest_dir") is None:
             collector_options["manifest_dir"] = output.parent if output is not None else Path.cwd()
     say, bytes_progress, stop = _display()
+    done = _cache_warnings()  # one line each (a cache not used: a link, corrupt), not a Python warning
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
@@ -226,6 +227,7 @@ def generate(
                              bytes_progress=bytes_progress)
     finally:
         stop()
+        done()
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
     if vex_files and not (vuln_dbs or online):

@@ -1,0 +1,116 @@
+"""Red team 122g (I/O): a checkout's mlbom.toml paths leaving the checkout, the hash cache
+through a link, a policy integer past 4,300 digits, ``generate -o`` inside the project, and XML
+names that XML cannot hold.
+
+Each test fails on the code before the fix (checked against ``git archive`` of the base)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import cli_within_contract
+
+# --- 122g-2: path settings of the project's mlbom.toml stay inside the project ------------------
+
+
+def _proj(tmp_path: Path, toml: str) -> Path:
+    proj = tmp_path / "proj"
+    (proj / "data").mkdir(parents=True)
+    (proj / "data" / "a.csv").write_text("a\n1\n")
+    (proj / "mlbom.toml").write_text(toml)
+    return proj
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("cache-dir", "../outside_c"),
+    ("cache-dir", "ABS"),
+    ("cache-dir", "~/c"),
+    ("manifest-dir", "../outside_m"),
+    ("manifest-dir", "sub/../../outside_m"),
+    ("manifest-dir", "ABS"),
+    ("manifest-dir", "out"),  # out -> ../outside_m, a link in the checkout
+    ("gpu-recording", "../secret.json"),
+    ("gpu-recording", "rec.json"),  # rec.json -> ../secret.json
+])
+def test_2_project_paths_must_stay_inside(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          key: str, value: str) -> None:
+    outside = tmp_path / ("outside_c" if key == "cache-dir" else "outside_m")
+    outside.mkdir()
+    (tmp_path / "secret.json").write_text('{"x": 1}')
+    if value == "ABS":
+        value = str(outside)
+    proj = _proj(tmp_path, f'[generate]\n{key} = "{value}"\nmax-file-components = 0\n')
+    (proj / "out").symlink_to("../outside_m")
+    (proj / "rec.json").symlink_to("../secret.json")
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(ci / "bom.json")], capsys, want={2})
+    assert f"generate.{key}" in err and "inside the project folder" in err, err
+    assert not (ci / "bom.json").exists()
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", [".c", "sub/../.c", "."])
+def test_2_project_paths_inside_are_used(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    proj = _proj(tmp_path, f'[generate]\ncache-dir = "{value}"\nmax-file-components = 0\n')
+    cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "bom.json")], capsys, want={0})
+    assert (proj / os.path.normpath(value) / "hashes.sqlite3").is_file()
+
+
+def test_2_command_line_paths_may_leave(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _proj(tmp_path, "[generate]\nmax-file-components = 0\n")
+    elsewhere = tmp_path / "elsewhere"
+    cli_within_contract(["generate", str(proj), "--no-gpu", "--cache-dir", str(elsewhere), "--manifest-dir",
+                         str(tmp_path), "-o", str(tmp_path / "bom.json")], capsys, want={0})
+    assert (elsewhere / "hashes.sqlite3").is_file()
+
+
+def _victim(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE users (x)")
+    con.commit()
+    con.close()
+
+
+def _tables(path: Path) -> tuple[list[str], str]:
+    con = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
+        return names, con.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
+def test_2_cache_never_opened_through_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+    victim = tmp_path / "victim" / "app.db"
+    victim.parent.mkdir()
+    _victim(victim)
+    proj = _proj(tmp_path, '[generate]\ncache-dir = ".c"\nmax-file-components = 0\n')
+    (proj / ".c").mkdir()
+    (proj / ".c" / ("hashes.sqlite3" + suffix)).symlink_to(victim if not suffix else tmp_path / "victim" / "x")
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "bom.json")], capsys,
+                                 want={0})
+    assert "mlbom: warning: hash cache" in err and "symbolic link" in err, err
+    assert _tables(victim) == (["users"], "delete")
+    assert not (tmp_path / "victim" / "x").exists()
+    assert sorted(os.listdir(tmp_path / "victim")) == ["app.db"]
+    assert (tmp_path / "bom.json").is_file()
+
+
+def test_2_cache_library_refuses_a_link(tmp_path: Path) -> None:
+    from mlbom.manifest.cache import CacheWarning, HashCache
+
+    victim = tmp_path / "app.db"
+    _victim(victim)
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "hashes.sqlite3").symlink_to(victim)
+    with pytest.warns(CacheWarning, match="symbolic link"):
+        cache = HashCache(tmp_path / "c")
+    assert not cache.enabled
+    cache.close()
+    assert _tables(victim) == (["users"], "delete")
