@@ -114,3 +114,47 @@ def test_2_cache_library_refuses_a_link(tmp_path: Path) -> None:
     assert not cache.enabled
     cache.close()
     assert _tables(victim) == (["users"], "delete")
+
+
+# --- 122g-1: a policy integer of more than 4,300 digits is one line, exit 2 -----------------------
+
+_BIG = "9" * 5000
+
+
+@pytest.fixture()
+def small_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    proj = tmp_path / "proj"
+    (proj / "models" / "m").mkdir(parents=True)
+    (proj / "models" / "m" / "config.json").write_text('{"model_type":"bert"}')
+    bom = tmp_path / "bom.json"
+    cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(bom)], capsys, want={0, 1})
+    return proj, bom
+
+
+@pytest.mark.parametrize("how", ["check-policy", "generate-policy", "check-project", "generate-check",
+                                 "project-toml-policy"])
+def test_1_policy_bigint_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     small_project: tuple[Path, Path], how: str) -> None:
+    proj, bom = small_project
+    policy = tmp_path / "big.toml"
+    policy.write_text(f"[findings]\nfail-on = {_BIG}\n")
+    args = {
+        "check-policy": ["check", str(bom), "--policy", str(policy)],
+        "generate-policy": ["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "b2.json"), "--policy", str(policy)],
+        "check-project": ["check", str(bom), "--project", str(proj)],
+        "generate-check": ["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "b2.json"), "--check"],
+        "project-toml-policy": ["check", str(bom), "--project", str(proj)],
+    }[how]
+    if how in ("check-project", "generate-check"):
+        (proj / "mlbom-policy.toml").write_text(policy.read_text())
+    if how == "project-toml-policy":
+        (proj / "mlbom.toml").write_text(f"[policy.findings]\nfail-on = {_BIG}\n")
+    _, err = cli_within_contract(args, capsys, want={2})
+    assert "4300" in err or "4,300" in err or "cannot be read" in err, err
+
+
+def test_1_policy_decode_raises_policy_error() -> None:
+    from mlbom.policy.config import PolicyError, _decode
+
+    with pytest.raises(PolicyError, match="cannot be read"):
+        _decode(f"[findings]\nfail-on = {_BIG}\n".encode(), "p.toml")
