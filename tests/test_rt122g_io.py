@@ -158,3 +158,83 @@ def test_1_policy_decode_raises_policy_error() -> None:
 
     with pytest.raises(PolicyError, match="cannot be read"):
         _decode(f"[findings]\nfail-on = {_BIG}\n".encode(), "p.toml")
+
+
+# --- 122g-3: generate -o inside the project -------------------------------------------------------
+
+
+def _tree(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    (proj / "models" / "m").mkdir(parents=True)
+    (proj / "models" / "m" / "config.json").write_text('{"model_type":"bert"}')
+    (proj / "requirements.txt").write_text("numpy==1.0\n")
+    return proj
+
+
+@pytest.mark.parametrize("out", ["requirements.txt", "models/m/config.json", "mlbom-policy.toml"])
+def test_3a_output_over_an_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str) -> None:
+    proj = _tree(tmp_path)
+    (proj / "mlbom-policy.toml").write_text('[findings]\nfail-on = "high"\n')
+    before = (proj / out).read_bytes()
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(proj / out)], capsys, want={2})
+    assert "is an input of this run" in err, err
+    assert (proj / out).read_bytes() == before
+
+
+def test_3a_output_over_a_named_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _tree(tmp_path)
+    req = proj / "requirements.txt"
+    _, err = cli_within_contract(["generate", "--requirements", str(req), "--no-gpu", "-o", str(req)], capsys, want={2})
+    assert "is an input of this run" in err, err
+    assert req.read_text() == "numpy==1.0\n"
+
+
+@pytest.mark.parametrize("how", ["link", "under-link"])
+def test_3b_output_through_a_link_of_the_tree_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         how: str) -> None:
+    proj = _tree(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "victim.txt").write_text("VICTIM")
+    if how == "link":
+        (proj / "bom.json").symlink_to("../victim/victim.txt")
+        out = proj / "bom.json"
+    else:
+        (proj / "out").symlink_to("../victim")
+        out = proj / "out" / "victim.txt"
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(out)], capsys, want={2})
+    assert "symbolic link" in err and "not written through" in err, err
+    assert (victim / "victim.txt").read_text() == "VICTIM"
+
+
+def test_3b_manifest_output_through_a_link_of_the_folder_is_refused(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _tree(tmp_path)
+    (tmp_path / "victim").mkdir()
+    (proj / "out").symlink_to("../victim")
+    _, err = cli_within_contract(["manifest", "build", str(proj), "-o", str(proj / "out" / "m.jsonl")], capsys, want={2})
+    assert "not written through" in err, err
+    assert list((tmp_path / "victim").iterdir()) == []
+
+
+def test_3b_output_link_outside_the_tree_is_written_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _tree(tmp_path)
+    (tmp_path / "target.json").write_text("old")
+    (tmp_path / "bom.json").symlink_to("target.json")
+    cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "bom.json")], capsys, want={0})
+    assert (tmp_path / "bom.json").is_symlink() and b"CycloneDX" in (tmp_path / "target.json").read_bytes()
+
+
+@pytest.mark.parametrize(("out", "fmt"), [("models/m/bom.json", "json"), ("bom.json", "json"),
+                                          ("models/m/bom.xml", "xml")])
+def test_3c_reruns_give_the_same_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch, out: str, fmt: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    proj = _tree(tmp_path)
+    runs = []
+    for _ in range(3):
+        cli_within_contract(["generate", str(proj), "--no-gpu", "--reproducible", "--format", fmt, "-o",
+                             str(proj / out)], capsys, want={0})
+        runs.append((proj / out).read_bytes())
+    assert runs[0] == runs[1] == runs[2]
+    assert out.encode() not in runs[2] and b"bom.json" not in runs[2] and b"bom.xml" not in runs[2]
