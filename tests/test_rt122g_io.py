@@ -238,3 +238,57 @@ def test_3c_reruns_give_the_same_bytes(tmp_path: Path, capsys: pytest.CaptureFix
         runs.append((proj / out).read_bytes())
     assert runs[0] == runs[1] == runs[2]
     assert out.encode() not in runs[2] and b"bom.json" not in runs[2] and b"bom.xml" not in runs[2]
+
+
+# --- 122g-5: XML names: CR as &#13;, names XML cannot hold verify by the escaped path ------------
+
+
+def _xml_tree(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    (proj / "models" / "m").mkdir(parents=True)
+    (proj / "models" / "m" / "config.json").write_text('{"model_type":"bert"}')
+    (proj / "models" / "m" / "a\x01.json").write_text("{}")
+    (proj / "models" / "m" / "a\x02.json").write_text('{"x":1}')
+    (proj / "models" / "m" / "r\rn.json").write_text("{}")
+    (proj / "models" / "m" / "p%01#.json").write_text("{}")  # looks like an escape: must stay itself
+    return proj
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_5_signed_bom_verifies_artifacts(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    from tests.helpers import es256_key_files
+
+    proj = _xml_tree(tmp_path)
+    _, key, pub = es256_key_files(tmp_path)
+    bom, signed = tmp_path / f"b.{fmt}", tmp_path / f"s.{fmt}"
+    cli_within_contract(["generate", str(proj), "--no-gpu", "--format", fmt, "-o", str(bom)], capsys, want={0})
+    cli_within_contract(["sign", str(bom), "--key", str(key), "-o", str(signed)], capsys, want={0})
+    out, err = cli_within_contract(["verify", str(signed), "--key", str(pub), "--artifacts", str(proj)], capsys,
+                                   want={0, 1})
+    err += out
+    assert "5 listed, 5 verified" in err and "0 missing" in err and "0 refused" in err, err
+
+
+def test_5_xml_writes_cr_as_a_reference() -> None:
+    from xml.dom.minidom import parseString
+
+    from mlbom.cyclonedx.xmltext import xml_attr, xml_text
+
+    assert xml_text("r\rn") == "r&#13;n"
+    attr, text = xml_attr("x\ry"), xml_text("r\rn")
+    doc = parseString(f"<a b={attr}>{text}</a>".encode())
+    assert doc.documentElement.firstChild.data == "r\rn"
+    assert doc.documentElement.getAttribute("b") == "x\ry"
+
+
+@pytest.mark.parametrize(("shown", "escaped", "want"), [
+    ("m/a\ufffd.json", "m/a%01.json", "m/a\x01.json"),
+    ("m/a\ufffd.json", "m/b%01.json", "m/a\ufffd.json"),  # not the path shown: ignored
+    ("m/a.json", "m/a%01.json", "m/a.json"),
+    ("m/a\ufffd.json", "m/a%0.json", "m/a\ufffd.json"),  # malformed
+    ("m/a%.json", "m/a%25.json", "m/a%.json"),
+])
+def test_5_escaped_path_only_disambiguates(shown: str, escaped: str, want: str) -> None:
+    from mlbom.artifacts import listed_path
+
+    assert listed_path({"mlbom:file:path": shown, "mlbom:file:path-escaped": escaped}) == want
