@@ -116,6 +116,20 @@ def test_2_cache_library_refuses_a_link(tmp_path: Path) -> None:
     assert _tables(victim) == (["users"], "delete")
 
 
+
+def test_2_manifest_never_written_through_a_committed_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``generate . -o bom.json`` puts manifests beside the BOM, in the checkout: a committed link
+    named like the manifest does not carry the write outside."""
+    proj = _proj(tmp_path, "[generate]\nmax-file-components = 0\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("VICTIM")
+    (proj / "dataset-data.manifest.jsonl").symlink_to("../victim.txt")
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(proj / "bom.json")], capsys,
+                                 want={0, 1, 2})
+    assert victim.read_text() == "VICTIM"
+    assert "not written through" in err, err
+
+
 # --- 122g-1: a policy integer of more than 4,300 digits is one line, exit 2 -----------------------
 
 _BIG = "9" * 5000
