@@ -459,7 +459,7 @@ def _output_stays_in(roots: list[Path], output: Path) -> None:
         r_abs, r_real = os.path.abspath(root), os.path.realpath(root)
         named_in = os.path.commonpath([r_abs, out_abs]) == r_abs or os.path.commonpath([r_real, physical]) == r_real
         if named_in and os.path.commonpath([r_real, target]) != r_real:
-            raise InputError(output, f"lies in {root} but is, or lies under, a symbolic link to {printable(target)}, "
+            raise InputError(output, f"lies in {printable(str(root))} but is, or lies under, a symbolic link to {printable(target)}, "
                                      f"outside it: not written through (write it elsewhere)")
 
 

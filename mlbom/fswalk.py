@@ -44,6 +44,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -533,7 +534,8 @@ def leaving_out(paths: Iterable[Path]) -> Iterator[list[str]]:
                 st = os.stat(p, follow_symlinks=follow)
             except (OSError, ValueError):
                 continue
-            keys[(st.st_dev, st.st_ino)] = str(p)
+            if not stat.S_ISDIR(st.st_mode):  # a folder is never left out (-o DIR fails when written)
+                keys[(st.st_dev, st.st_ino)] = str(p)
     saved = dict(_LEFT_OUT), set(_LEFT_OUT_INODES), list(_MET)
     _LEFT_OUT.update(keys)
     _LEFT_OUT_INODES.update(k[1] for k in keys)

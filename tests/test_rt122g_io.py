@@ -306,3 +306,10 @@ def test_5_escaped_path_only_disambiguates(shown: str, escaped: str, want: str) 
     from mlbom.artifacts import listed_path
 
     assert listed_path({"mlbom:file:path": shown, "mlbom:file:path-escaped": escaped}) == want
+
+
+def test_3_output_a_folder_of_the_tree_is_not_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-o`` naming a folder of the tree fails as a write (one line), never by leaving the folder out."""
+    proj = _tree(tmp_path)
+    _, err = cli_within_contract(["generate", str(proj), "--no-gpu", "-o", str(proj / "models")], capsys, want={2})
+    assert "cannot write" in err, err
