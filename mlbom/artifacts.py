@@ -47,6 +47,7 @@ from mlbom.formats.safe_read import read_bounded
 from mlbom.limits import bounded_int
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
+from mlbom.refs import unescape_part
 from mlbom.relpath import normalise
 
 if TYPE_CHECKING:
@@ -124,6 +125,20 @@ def file_components(doc: dict[str, object]) -> Iterator[dict[str, object]]:
     return release_components(doc, with_root=True)
 
 
+def listed_path(props: dict[str, str]) -> str | None:
+    """A listed file's path: ``mlbom:file:path``, or, where an XML BOM gives it, the exact path
+    of ``mlbom:file:path-escaped`` (the XML text of a path holding a control character has
+    U+FFFD instead, red team 122g-5; one that cannot be decoded, or is not the path shown, is
+    ignored)."""
+    from mlbom.cyclonedx.xmltext import xml_clean
+
+    path, escaped = props.get(Prop.FILE_PATH.value), props.get(Prop.FILE_PATH_ESCAPED.value)
+    if path is not None and escaped is not None and (exact := unescape_part(escaped)) is not None \
+            and xml_clean(exact) == path:  # it names the file the path shows, never another one
+        return exact
+    return path
+
+
 def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
     """``{normalised path: size}`` for listed files that carry ``mlbom:file:size``: a file of
     another size is a mismatch found without reading it (a 1 TB sparse file swapped in is not
@@ -131,7 +146,7 @@ def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
     out: dict[str, int] = {}
     for c in file_components(doc):
         props = _props(c)
-        raw, size = props.get(Prop.FILE_PATH.value), props.get(Prop.FILE_SIZE.value)
+        raw, size = listed_path(props), props.get(Prop.FILE_SIZE.value)
         rel = normalise(raw) if raw is not None else None
         number = bounded_int(size) if size is not None else None
         if rel is not None and number is not None:
@@ -149,7 +164,7 @@ def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[tuple[str, s
     bad: list[str] = []
     names = {alg: (name, n) for alg, name, n in _ALGS}
     for c in file_components(doc):
-        raw = _props(c).get(Prop.FILE_PATH.value)
+        raw = listed_path(_props(c))
         if raw is None:
             continue
         rel = normalise(raw)

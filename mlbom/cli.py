@@ -218,14 +218,35 @@ def generate(
         if project_dir is None or not project_dir.is_dir() \
                 or project_settings(project_dir).options().get("manifest_dir") is None:
             collector_options["manifest_dir"] = output.parent if output is not None else Path.cwd()
+    if output is not None:  # OUT in an inventoried tree (red team 122g-3): before any work
+        roots = [p for p in (project_dir, *models, *datasets) if p is not None and p.is_dir()]
+        _output_stays_in(roots, output)
+        named = [*envs, *requirements, *locks, *models, *datasets, *vuln_dbs, *vex_files, *dataset_manifests,
+                 *((policy_file,) if policy_file is not None else ()),
+                 *((collector_options["gpu_recording"],) if isinstance(collector_options.get("gpu_recording"), Path)
+                   else ()),
+                 *((project_dir / "mlbom.toml", project_dir / "mlbom-policy.toml") if project_dir is not None else ())]
+        if project_dir is not None and project_dir.is_dir():
+            from mlbom.config import project_settings
+
+            named += [p for p in (project_settings(project_dir).gpu_recording,) if p is not None]
+        _output_not_an_input(output, named)
     say, bytes_progress, stop = _display()
+    done = _cache_warnings()  # one line each (a cache not used: a link, corrupt), not a Python warning
+    from mlbom.fswalk import leaving_out
+
     try:
-        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
-                             name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, options=collector_options, progress=say,
-                             bytes_progress=bytes_progress)
+        with leaving_out((output,) if output is not None else ()) as met:
+            bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models,
+                                 datasets=datasets, name=name, version=release_version, spec_version=spec_version,
+                                 reproducible=reproducible, options=collector_options, progress=say,
+                                 bytes_progress=bytes_progress)
     finally:
         stop()
+        done()
+    if output is not None and met and not _holds_a_bom(output):
+        raise InputError(output, "is an input of this run" + (f" ({printable(met[0])})" if met[0] != str(output) else "")
+                         + "; not replaced by the BOM (write it elsewhere)")
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
     if vex_files and not (vuln_dbs or online):
@@ -424,6 +445,58 @@ def _read(path: Path) -> bytes:
             raise InputError(path, f"larger than {limit} bytes (set MLBOM_MAX_BOM_BYTES to raise the limit)")
         return data
     return read_regular_file(path, limit, what="input")
+
+
+def _output_stays_in(roots: list[Path], output: Path) -> None:
+    """Refuse ``-o OUT`` named inside one of the inventoried folders ``roots`` when it is a
+    symbolic link, or lies under one, that resolves outside that folder (red team 122g-3): a
+    link in the tree being inventoried does not choose where mlbom writes. A link outside the
+    trees is written through, the rule of every ``-o`` (docs/fuzzing.md 96c-1)."""
+    out_abs = os.path.abspath(output)
+    target = os.path.realpath(output)
+    physical = os.path.join(os.path.realpath(os.path.dirname(out_abs)), os.path.basename(out_abs))
+    for root in roots:
+        r_abs, r_real = os.path.abspath(root), os.path.realpath(root)
+        named_in = os.path.commonpath([r_abs, out_abs]) == r_abs or os.path.commonpath([r_real, physical]) == r_real
+        if named_in and os.path.commonpath([r_real, target]) != r_real:
+            raise InputError(output, f"lies in {printable(str(root))} but is, or lies under, a symbolic link to {printable(target)}, "
+                                     f"outside it: not written through (write it elsewhere)")
+
+
+def _output_not_an_input(output: Path, named: list[Path]) -> None:
+    """Refuse ``-o OUT`` when OUT is a file given to this run as an input (red team 122g-3)."""
+    try:
+        st = os.stat(output)
+    except (OSError, ValueError):
+        return
+    for p in named:
+        try:
+            other = os.stat(p)
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            raise InputError(output, "is an input of this run" + (f" ({printable(str(p))})" if str(p) != str(output)
+                                                                   else "") + "; not replaced by the BOM (write it elsewhere)")
+
+
+def _holds_a_bom(output: Path) -> bool:
+    """Whether the file at OUT already holds a CycloneDX BOM (a previous run's, replaced as
+    asked); anything else that a walk met is an input of the run (red team 122g-3)."""
+    import stat
+
+    try:
+        fd = os.open(output, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.read(fd, 64 * 1024)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return (b'"bomFormat"' in head and b'"CycloneDX"' in head) or b"http://cyclonedx.org/schema/bom/" in head
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -927,6 +1000,8 @@ def manifest_build(folder: Path, output: Path, shard: str | None, cache_dir: Pat
     from mlbom.model import Finding
 
     part = parse_shard(shard) if shard is not None else None
+    if folder.is_dir():
+        _output_stays_in([folder], output)  # a link in the folder does not choose where mlbom writes (122g-3)
     findings: list[Finding] = []
     done = _cache_warnings()
     cache = None

@@ -11,7 +11,10 @@ is made and every pipeline run makes it the same way::
 
 The keys of ``[generate]`` are the options the collectors declare
 (:class:`mlbom.collectors.Option`), spelt as their ``generate`` flags without the dashes; a
-path is relative to ``PROJECT_DIR``. A ``[policy]`` table (``[policy.licenses]``,
+path is relative to ``PROJECT_DIR`` and must stay inside it (red team 122g-2: the project's own
+file is input of the checkout, not the user's word; an absolute path, ``~``, a ``..`` that leaves
+the folder, or a path through a symbolic link that leaves it is an error, one line; the command
+line's ``--cache-dir`` / ``--manifest-dir`` / ``--gpu-recording`` may name any path). A ``[policy]`` table (``[policy.licenses]``,
 ``[[policy.exceptions]]``, …) holds the release gate's policy; :mod:`mlbom.policy.config`
 reads and validates it (docs/policy.md).
 
@@ -21,8 +24,9 @@ setting that silently did nothing would be worse than none.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import load_toml, read_bounded
@@ -77,5 +81,28 @@ def project_settings(project_dir: Path) -> Settings:
         if option.type is Path and (not str(value).strip() or "\x00" in str(value)):
             # a NUL reached the collectors and dropped every dataset at exit 0 (red team 49p-3)
             raise InputError(path, f"generate.{key}: not a usable path ({ascii(value)[:80]})")
-        values[option.name] = project_dir / value if isinstance(value, str) and option.type is Path else value
+        if option.type is Path and isinstance(value, str):
+            values[option.name] = _inside(project_dir, path, key, value)
+        else:
+            values[option.name] = value
     return Settings(values)
+
+
+def _inside(project_dir: Path, path: Path, key: str, value: str) -> Path:
+    """``PROJECT_DIR/value``, refused unless it stays inside the project folder, links resolved
+    (red team 122g-2: ``cache-dir = "/elsewhere"``, ``manifest-dir = "../x"`` or an in-tree link
+    to outside made ``generate`` write outside the checkout)."""
+    why = None
+    if value.startswith("~"):
+        why = "starts with ~"
+    elif os.path.isabs(value) or PurePosixPath(value).is_absolute() or value.startswith("\\"):
+        why = "is an absolute path"
+    if why is None:
+        base = os.path.realpath(project_dir)
+        real = os.path.realpath(os.path.join(base, value))  # through links, also those not yet there
+        if os.path.commonpath([base, real]) != base:
+            why = "leaves the project folder" + (" through a symbolic link" if ".." not in PurePosixPath(value).parts else "")
+    if why is not None:
+        raise InputError(path, f"generate.{key} = {ascii(value)[:80]} {why}: a path in the project's mlbom.toml "
+                               f"must stay inside the project folder (--{key} on the command line may name any path)")
+    return project_dir / value

@@ -44,7 +44,8 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -513,6 +514,60 @@ class FileRun(NamedTuple):
             yield prefix + name, base + name
 
 
+_LEFT_OUT: dict[tuple[int, int], str] = {}
+"""(st_dev, st_ino) of the files every walk of this run leaves out (:func:`leaving_out`)."""
+_LEFT_OUT_INODES: set[int] = set()
+_MET: list[str] = []
+
+
+@contextlib.contextmanager
+def leaving_out(paths: Iterable[Path]) -> Iterator[list[str]]:
+    """For the ``with`` block, every walk and discovery of a project leaves out the files at
+    ``paths`` (the name given, and the file it links to): ``generate -o OUT`` with OUT in the
+    tree never inventories its own previous BOM (red team 122g-3, as ``manifest.format.own_paths``
+    for manifests). Yields the paths of the entries left out (walks met them), for the caller to
+    refuse an OUT that is an input. Process-wide: one ``generate`` command at a time."""
+    keys: dict[tuple[int, int], str] = {}
+    for p in paths:
+        for follow in (False, True):
+            try:
+                st = os.stat(p, follow_symlinks=follow)
+            except (OSError, ValueError):
+                continue
+            if not stat.S_ISDIR(st.st_mode):  # a folder is never left out (-o DIR fails when written)
+                keys[(st.st_dev, st.st_ino)] = str(p)
+    saved = dict(_LEFT_OUT), set(_LEFT_OUT_INODES), list(_MET)
+    _LEFT_OUT.update(keys)
+    _LEFT_OUT_INODES.update(k[1] for k in keys)
+    _MET.clear()
+    met: list[str] = []
+    try:
+        yield met
+    finally:
+        met.extend(_MET)
+        _LEFT_OUT.clear()
+        _LEFT_OUT.update(saved[0])
+        _LEFT_OUT_INODES.clear()
+        _LEFT_OUT_INODES.update(saved[1])
+        _MET[:] = saved[2]
+
+
+def left_out(path: str, entry: os.DirEntry[str] | None = None) -> bool:
+    """Whether the entry at ``path`` is one :func:`leaving_out` leaves out (recorded as met)."""
+    if not _LEFT_OUT:
+        return False
+    try:
+        if entry is not None and entry.inode() not in _LEFT_OUT_INODES:
+            return False
+        st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(path)
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) in _LEFT_OUT:
+        _MET.append(path)
+        return True
+    return False
+
+
 def iter_files(root: Path, *, on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
     """Stream ``(relative path, path)`` for the regular files under ``root`` in code-point order
     of the relative path (the order of :func:`mlbom.hashing.tree_digest` and of a manifest),
@@ -552,6 +607,8 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                 raw = list(it)
                 if top_only and prefix:  # a folder listed for the paths of keep_below in it alone
                     raw = [e for e in raw if prefix + e.name in keep_below or prefix + e.name + "/" in leads]
+                if _LEFT_OUT:  # generate -o OUT inside the tree: OUT is not inventoried (122g-3)
+                    raw = [e for e in raw if not left_out(e.path, e)]
         except OSError as exc:
             report(Finding(id="files.unreadable-folder", severity="high", message=f"{folder}: cannot list: {exc.strerror}",
                            source=prefix.rstrip("/") or "."))
@@ -656,7 +713,7 @@ def discovery_walk(root: Path, *, max_entries: int, max_depth: int,
         rel = Path(folder).relative_to(root).as_posix()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted((e for e in it if not _LEFT_OUT or not left_out(e.path, e)), key=lambda e: e.name)
         except OSError as exc:
             if report_unlisted:
                 stop(DiscoveryStop(rel, f"folder not listed ({exc.strerror or type(exc).__name__})"))

@@ -19,6 +19,7 @@ class Prop(str, Enum):
     SAFETY_VERDICT = "mlbom:safety:verdict"
     FILE_SIZE = "mlbom:file:size"
     FILE_PATH = "mlbom:file:path"
+    FILE_PATH_ESCAPED = "mlbom:file:path-escaped"
     FILE_FACT = "mlbom:file:fact"
     MODEL_PARAMETERS = "mlbom:model:parameters"
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
@@ -95,6 +96,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.FILE_SIZE: ("Size of the file in bytes. Readers (`report`, `convert --to spdx3`, `verify --artifacts`) use "
                      "it only when it is 1–20 ASCII digits; any other value (`²`, 5,000 digits) is read as absent."),
     Prop.FILE_PATH: "Path of the file relative to the project folder (what `verify --artifacts DIR` re-hashes under DIR).",
+    Prop.FILE_PATH_ESCAPED: ("XML BOMs only, beside an `mlbom:file:path` holding a character XML 1.0 cannot carry (a "
+                             "control character, written there as U+FFFD): the exact path, each such character and `%` "
+                             "and `#` percent-encoded as in bom-refs (`a%01.json`). `verify --artifacts` matches files "
+                             "by it, so an XML BOM verifies the files a JSON BOM does."),
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
     Prop.IDENTITY_SOURCE: ("On a model or dataset in a folder named like a Hugging Face cache snapshot "

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ref_part"]
+__all__ = ["ref_part", "unescape_part"]
 
 _ESCAPED = re.compile("[%#\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -39,3 +39,17 @@ def ref_part(text: str) -> str:
     that names it: ``%``, ``#``, control characters, non-UTF-8 bytes and the other characters
     XML cannot hold percent-encoded, injectively (see the module). Unchanged for ordinary names."""
     return text if _ESCAPED.search(text) is None else _ESCAPED.sub(_escape, text)
+
+
+_UNESCAPE = re.compile(r"%(?:u([0-9A-F]{4})|([0-9A-F]{2}))")
+
+
+def unescape_part(text: str) -> str | None:
+    """The text :func:`ref_part` made ``text`` from, or None when ``text`` is not of its form
+    (a ``%`` not followed by what :func:`ref_part` writes, a code it never writes, or a ``#``):
+    used to read ``mlbom:file:path-escaped`` (red team 122g-5)."""
+    if "#" in text or text.count("%") != len(_UNESCAPE.findall(text)):
+        return None
+    out = _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else
+                        chr(int(m.group(2), 16) + (0xDC00 if int(m.group(2), 16) >= 0x80 else 0)), text)
+    return out if ref_part(out) == text else None

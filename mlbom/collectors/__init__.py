@@ -28,6 +28,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError, UsageError
+from mlbom.fswalk import left_out
 from mlbom.limits import MAX_VERSION_CHARS
 from mlbom.model import Collected, Component, Finding, Relation, Unreadable
 from mlbom.versions import version_text_ok
@@ -280,6 +281,8 @@ def discover(
         markers: tuple[str, ...] = getattr(table[name], "markers", ())
         marked = _marked_folders(project_dir, markers, name, skipped) if markers else []
         for p in [*(q for pattern in table[name].patterns for q in sorted(project_dir.glob(pattern))), *marked]:
+            if left_out(str(p)):  # generate -o OUT: OUT is not an input (red team 122g-3)
+                continue
             rel = p.relative_to(project_dir).as_posix()
             try:
                 resolved = p.resolve()

@@ -131,7 +131,11 @@ class ManifestSettings:
         if not self.folder.is_dir():
             raise InputError(self.folder, "manifest folder: no such folder")
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ref).strip("-.")[:150] or "manifest"
-        return self.folder / (slug + ".manifest.jsonl" + (".gz" if self.compress else ""))
+        path = self.folder / (slug + ".manifest.jsonl" + (".gz" if self.compress else ""))
+        if path.is_symlink():  # a name mlbom chose, not one the user gave: never written through (122g-2)
+            raise InputError(path, "manifest: is a symbolic link; a manifest mlbom names is not written through a "
+                                   "link (remove it, or give another manifest folder)")
+        return path
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Literal
 import orjson
 from pydantic import JsonValue
 
-from mlbom.cyclonedx.xmltext import xml_attr, xml_text
+from mlbom.cyclonedx.xmltext import holdable, xml_attr, xml_text
 from mlbom.jsonout import dump_document
 from mlbom.model import (
     Bom,
@@ -35,6 +35,7 @@ from mlbom.model import (
     VulnSource,
 )
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 from mlbom.version import __version__
 
 Format = Literal["json", "xml"]
@@ -382,7 +383,11 @@ def _component_xml(c: JsonObject, out: list[str]) -> None:
             out.append("</externalReferences>")
         elif key == "properties":
             out.append("<properties>")
-            out += [f"<property name={_a(p['name'])}>{_t(p['value'])}</property>" for p in _objs(val)]
+            for p in _objs(val):
+                out.append(f"<property name={_a(p['name'])}>{_t(p['value'])}</property>")
+                if p["name"] == Prop.FILE_PATH.value and isinstance(p["value"], str) and not holdable(p["value"]):
+                    # the exact path, which XML cannot hold, percent-encoded (red team 122g-5)
+                    out.append(f"<property name={_a(Prop.FILE_PATH_ESCAPED.value)}>{_t(ref_part(p['value']))}</property>")
             out.append("</properties>")
         elif key in ("modelCard", "data"):
             from mlbom.cyclonedx.xml_ml import ml_block_xml

@@ -12,7 +12,10 @@ folder (mode 0600), ``--no-cache`` turns it off, and ``verify`` never reads it: 
 always re-hashes. A corrupt or foreign database is rebuilt with a warning, never trusted and
 never fatal (a row whose digest is not 64 lower-case hex characters of type text, or whose
 format is not a plain format name, is a miss); any later database error turns the cache off
-for the run, with a warning.
+for the run, with a warning. The database is never opened through a symbolic link (red team
+122g-2: a checkout's ``hashes.sqlite3 -> app.db`` had mlbom add its tables to a foreign database
+and switch it to WAL): when ``hashes.sqlite3`` or its ``-wal``, ``-shm`` or ``-journal`` file is a
+link or not a regular file, the cache is not used for the run (a warning), and nothing is changed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import stat
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -97,10 +101,28 @@ class HashCache:
         self.hits = 0
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            self._refuse_links()
             self._writer = self._open_checked()
         except (OSError, sqlite3.Error) as exc:
             self._warn(f"hash cache {self.path}: cannot be used ({exc}); hashing without it")
             self.enabled = False
+
+    def _refuse_links(self) -> None:
+        """Raise OSError when the database or one of its companion files is a symbolic link or
+        not a regular file; create the database (mode 0600) without following a link."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            name = str(self.path) + suffix
+            try:
+                st = os.lstat(name)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                raise OSError(f"{os.path.basename(name)} is a symbolic link (not followed)")
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"{os.path.basename(name)} is not a regular file")
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+            | getattr(os, "O_CLOEXEC", 0)
+        os.close(os.open(self.path, flags, 0o600))  # a link put there since the check: ELOOP, no cache
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
@@ -108,7 +130,7 @@ class HashCache:
         return con
 
     def _open_checked(self) -> sqlite3.Connection:
-        fresh = not self.path.exists()
+        fresh = os.path.getsize(self.path) == 0
         try:
             con = self._init(self._connect())
         except sqlite3.DatabaseError as exc:
@@ -117,6 +139,7 @@ class HashCache:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(str(self.path) + suffix)
             fresh = True
+            self._refuse_links()
             con = self._init(self._connect())
         if fresh:
             os.chmod(self.path, 0o600)

@@ -356,6 +356,9 @@ def _decode(raw: bytes, path: str) -> tuple[dict[str, object], str]:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{path}:{m.group(1)}" if m else str(path)
         raise PolicyError(f"{where}: not valid TOML: {re.sub(r' [(]at line.*', '', str(exc))}") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits (red team 122g-1), a date out of range
+        said = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise PolicyError(f"{path}: not valid TOML: a value cannot be read: {said}") from exc
 
 
 def parse(doc: dict[str, object], text: str, source: str, *, prefix: tuple[str, ...] = ()) -> Policy:
