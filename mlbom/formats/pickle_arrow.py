@@ -20,7 +20,7 @@ pickles name their own classes, which mlbom does not allow (CVE-2023-47248).
 from __future__ import annotations
 
 from mlbom.formats.native_state import IndexScan
-from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, _read_back, int_value, native_verdict
+from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, int_value, native_verdict, read_back
 from mlbom.formats.pickle_values import NONE, Blob, Call, Dct, Seq, Text, describe, instance_class, made_by
 
 RESTORE_ARRAY = "pyarrow.lib._restore_array"
@@ -111,7 +111,7 @@ class _Bytes:
         if b.data is not None:
             scan.feed(b.data)
         else:
-            why = _read_back(self.src, b.offset, b.length, scan, "buffer", b.nbytes if b.utf8 else None)
+            why = read_back(self.src, b.offset, b.length, scan, "buffer", b.nbytes if b.utf8 else None)
             if why is not None:
                 return why
         scan.finish()

@@ -23,7 +23,7 @@ pickles hand CBM bytes to its own loader, which mlbom does not read: they stay u
 from __future__ import annotations
 
 from mlbom.formats import inflation, ubjson
-from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, _read_back
+from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, read_back
 from mlbom.formats.pickle_values import NONE, Blob, Call, Dct, Seq, Text, describe, made_by
 from mlbom.formats.weights import FormatError
 
@@ -33,7 +33,7 @@ MAX_MODEL_BYTES = 256 << 20  # a model's bytes read back to check (ubjson.MAX_BY
 
 
 class _Collect:
-    """A :func:`~mlbom.formats.pickle_native._read_back` feed keeping the bytes."""
+    """A :func:`~mlbom.formats.pickle_native.read_back` feed keeping the bytes."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -94,7 +94,7 @@ class BoosterJudge:
         if blob.length > MAX_MODEL_BYTES:
             return f"its model bytes ({blob.length}) are more than mlbom reads back"
         got = _Collect()
-        why = _read_back(self.src, blob.offset, blob.length, got, "model", blob.nbytes if blob.utf8 else None)
+        why = read_back(self.src, blob.offset, blob.length, got, "model", blob.nbytes if blob.utf8 else None)
         return why if why is not None else b"".join(got.parts)
 
     def xgboost_problem(self, handle: object) -> str | None:
@@ -127,7 +127,7 @@ class BoosterJudge:
             return None if model.startswith("tree\n") else "its model text does not start as LightGBM's does"
         if isinstance(model, Text) and model.offset >= 0:
             got = _Collect()
-            why = _read_back(self.src, model.offset, min(model.nbytes, 5), got, "model text")
+            why = read_back(self.src, model.offset, min(model.nbytes, 5), got, "model text")
             if why is not None:
                 return why
             return None if b"".join(got.parts) == b"tree\n" else "its model text does not start as LightGBM's does"

@@ -382,7 +382,7 @@ def index_scan(value: object, src: ReadBack, sizes: tuple[int, ...] = (8,)) -> n
         if value.offset is None or value.int_size not in sizes:
             return "it is not a 1-D little-endian integer array of the item size expected"
         scan = native_state.IndexScan(value.int_size)
-        why = _read_back(src, value.offset, value.nbytes, scan, "index")
+        why = read_back(src, value.offset, value.nbytes, scan, "index")
         if why is not None:
             return why
         scan.finish()
@@ -405,7 +405,7 @@ def _order_scan(value: object, src: ReadBack) -> native_state.OrderScan | str:
             if number is None or value.offset is None or len(value.dims) != 1 or value.fortran:
                 return "it is not a 1-D array of numbers mlbom read"
             scan = native_state.OrderScan(*number)
-            why = _read_back(src, value.offset, value.nbytes, scan, "category")
+            why = read_back(src, value.offset, value.nbytes, scan, "category")
             if why is not None:
                 return why
             scan.finish()
@@ -657,7 +657,7 @@ def _read_1d(value: object, src: ReadBack, make: Callable[[object], _ScanT | Non
         scan.feed(data.data)
     else:
         # protocol < 3: _codecs.encode(text, "latin1") of text the stream holds as UTF-8 (red team 40t-3)
-        why = _read_back(src, data.offset, data.length, scan, what, data.nbytes if data.utf8 else None)
+        why = read_back(src, data.offset, data.length, scan, what, data.nbytes if data.utf8 else None)
         if why is not None:
             return why
     scan.finish()
@@ -666,7 +666,7 @@ def _read_1d(value: object, src: ReadBack, make: Callable[[object], _ScanT | Non
     return scan
 
 
-def _read_back(src: ReadBack, offset: int | None, length: int, scan: _Feed, what: str,
+def read_back(src: ReadBack, offset: int | None, length: int, scan: _Feed, what: str,
                utf8: int | None = None) -> str | None:
     """Feed ``length`` bytes at ``offset`` of the file (bytes the walk streamed past) to
     ``scan``, then return to where the walk is; ``utf8``: the stream holds them as that many
