@@ -1095,6 +1095,9 @@ _BUNCH_ITEM = "an item of a Bunch (its __getattr__ hands items out as attributes
 _RESULT_ITEM = "an item of a scipy.optimize result (its __getattr__ hands items out as attributes)"
 _RESULT_CLASSES = frozenset({"scipy.optimize._optimize.OptimizeResult", "scipy.optimize._zeros_py.RootResults"})
 _ITEM_ATTRS = {"sklearn.utils._bunch.Bunch": _BUNCH_ITEM, "sklearn.utils.Bunch": _BUNCH_ITEM,
+               # scikit-learn < 0.24's (red team 123pk-1: allowed by 122fp-2 without this, its items were no
+               # attributes and an `append` item reached _load_from_bytes through APPEND)
+               "sklearn.datasets.base.Bunch": _BUNCH_ITEM, "sklearn.datasets._base.Bunch": _BUNCH_ITEM,
                "scipy.optimize._optimize.OptimizeResult": _RESULT_ITEM,
                "scipy.optimize._zeros_py.RootResults": _RESULT_ITEM,
                "torch.nn.modules.container.ParameterDict": "a key of a ParameterDict (its __setitem__ is setattr)",
@@ -4439,6 +4442,12 @@ class _Walker:
             raise _Stop("pickle.unreadable", f"{op} on {describe(target)} (the loader raises)", certain=True)
         if isinstance(target, Call):
             cls = instance_class(target)
+            if cls == "builtins.bytearray" and "set" not in kinds:
+                # bytearray(...) made by a call changes in place as a BYTEARRAY8 one does (red team 123pk-2:
+                # an XGBoost Booster's checked model bytes rewritten by SETITEM before its BUILD)
+                self.note("pickle.differential", "medium", f"{op} changes a bytearray in place: no pickler writes "
+                          "that (its content is no longer known)", "suspicious", "bytearray-mutated")
+                return
             if op in ("SETITEM", "SETITEMS") and cls in _CALLS_CALLABLE_KEYS:
                 for key in items[0::2]:
                     if not _is_data(key):
