@@ -1580,7 +1580,7 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True
     if "name" in text and ("pipeline" in text or "preprocessors" in text):
         return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
-    if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
+    if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
     if _LIGHTNING_PATH.search(text):
@@ -1692,6 +1692,7 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
         outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
     outside.extend(_hydra_includes(included))
     outside.extend(_jsonargparse_includes(included, acc, where))
+    _hydra_env_set(included.env_set, acc, where)
     if outside:
         shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
         acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
@@ -1753,6 +1754,58 @@ def _hydra_includes(included: ci.Includes) -> list[str]:
     if len(included.searchpath) + len(included.defaults) > 2 * _MAX_REFS:
         out.append(f"more than {_MAX_REFS} Hydra search-path or defaults entries (the rest not checked)")
     return out
+
+
+# environment variables that make a process (or a program it starts) load code, a library or a program of the
+# variable's choosing (red team 122pa-2): the dynamic linker's, Python's, the shells', git's (GIT_CONFIG_* sets
+# any git config: core.fsmonitor, core.sshCommand run commands), Perl's, Ruby's, Node's, the JVM's, the
+# compilers torch.compile/Triton call (CC, CXX) and the programs libraries start by name (BROWSER, EDITOR …)
+_ENV_CODE = frozenset({
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+    "PYTHONWARNINGS", "PYTHONBREAKPOINT", "PYTHONUSERBASE", "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR",
+    "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONINSPECT", "BASH_ENV", "ENV", "SHELL", "SHELLOPTS", "BASHOPTS",
+    "PS4", "IFS", "PROMPT_COMMAND", "BROWSER", "EDITOR", "VISUAL", "PAGER", "SSH_ASKPASS", "SUDO_ASKPASS",
+    "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "LUA_INIT", "CC", "CXX", "LDSHARED", "CUDA_HOME",
+    "TRITON_LIBCUDA_PATH", "TRITON_PTXAS_PATH", "HOME", "XDG_CONFIG_HOME", "LESSOPEN", "LESSCLOSE",
+    "OPENSSL_CONF", "OPENSSL_ENGINES", "GCONV_PATH", "LOCPATH", "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE",
+})
+_ENV_CODE_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "NCCL_NET", "NCCL_TUNER", "NCCL_PROFILER")
+_ENV_CODE_SUFFIXES = ("_PLUGIN", "_PLUGIN_PATH", "_PLUGINS")
+# variables that only tune a run (threads, devices, logging): data, no finding
+_ENV_DATA = frozenset({
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMEXPR_MAX_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUDA_LAUNCH_BLOCKING",
+    "TOKENIZERS_PARALLELISM", "HYDRA_FULL_ERROR", "NCCL_DEBUG", "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE",
+    "NCCL_ASYNC_ERROR_HANDLING", "TF_CPP_MIN_LOG_LEVEL", "WANDB_MODE", "WANDB_SILENT", "PYTHONUNBUFFERED",
+    "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONFAULTHANDLER",
+})
+_HYDRA_ENV_SET = ("Hydra's run_job sets it while the task runs (env_override: os.environ.update of hydra.job.env_set), "
+                  "for the task and every process it starts")
+
+
+def env_var_loads_code(name: str) -> bool:
+    """Whether setting environment variable ``name`` makes a process load code or run a program of its value's
+    choosing (:data:`_ENV_CODE`; upper-cased: Windows' names ignore case)."""
+    up = name.strip().upper()
+    return up in _ENV_CODE or up.startswith(_ENV_CODE_PREFIXES) or up.endswith(_ENV_CODE_SUFFIXES)
+
+
+def _hydra_env_set(names: list[str], acc: _Acc, where: str) -> None:
+    """Hydra's ``hydra.job.env_set`` (red team 122pa-2, ``config.env-set``): a variable that loads code
+    (:func:`env_var_loads_code`) is ``unsafe``; any other outside :data:`_ENV_DATA`, and an env_set that is no
+    literal mapping, ``suspicious``. hydra-core 1.3 ``hydra/core/utils.py`` ``run_job``/``env_override``."""
+    code = [n for n in names if not n.startswith("<") and env_var_loads_code(n)]
+    other = [n for n in names if n not in code and n.strip().upper() not in _ENV_DATA]
+    if code:
+        acc.add("config.env-set", "critical", f"{where}: hydra.job.env_set sets environment variables that make "
+                f"a process load code or run a program: {', '.join(repr(n[:100]) for n in code[:10])}"
+                f"{' …' if len(code) > 10 else ''}; {_HYDRA_ENV_SET}", effect="unsafe")
+    if other:
+        shown = ", ".join(n[:200] if n.startswith("<") else repr(n[:100]) for n in other[:10])
+        acc.add("config.env-set", "high", f"{where}: hydra.job.env_set sets environment variables this scan did not "
+                f"judge: {shown}{' …' if len(other) > 10 else ''}; {_HYDRA_ENV_SET}", effect="suspicious")
 
 
 _JSONARGPARSE = ("jsonargparse/LightningCLI config", "jsonargparse (parse_value_or_config: a string given for a "

@@ -19,6 +19,13 @@ loader builds it (red team 116pa-2, -3, -5).
   appends each entry to the config search path (``file://PATH`` or a plain path: a folder joined to the
   working directory; ``pkg://MODULE``: ``importlib.resources.files`` imports that package; any other scheme:
   a config-source plugin) and composes the ``defaults`` list from every source.
+* **Hydra** ``hydra.job.env_set`` (red team 122pa-2): ``hydra/core/utils.py`` ``run_job`` runs the task inside
+  ``env_override(hydra_cfg.hydra.job.env_set)`` (``os.environ.update``: schema ``JobConf.env_set: Dict[str, str]``),
+  so every variable it names is set while the task runs. Read as ``hydra.searchpath`` is (interpolations:
+  described, merge keys followed), at ``hydra.job.env_set`` and — a group file of ``hydra/job`` (package
+  ``hydra.job``, the group's default) or of ``hydra`` — at a top-level ``env_set`` or ``job.env_set`` (and the
+  whole document under ``# @package hydra.job.env_set``). ``env_copy`` copies variables of the launching
+  environment into ``env_set`` (``config_loader_impl.py``): it chooses no value, and is not read.
 * **Hydra** ``defaults``: each entry (``path``, ``group: option``, ``group: [options]``, with ``optional``/
   ``override`` keywords and ``@package``) names ``group/option`` relative to a search-path root;
   ``FileConfigSource`` joins it with ``os.path.join`` and ``realpath`` — so ``//abs`` (one ``/`` is the root's
@@ -82,10 +89,13 @@ class Includes:
     # pyannote.audio (red team 119pa-6): the dotted class paths a pipeline's ``pipeline.name`` and
     # ``preprocessors.*.name`` give ``get_class_by_name`` (imported, then called with ``params``)
     classes: list[str] = field(default_factory=list)
+    # Hydra (red team 122pa-2): the environment variables ``hydra.job.env_set`` names (``<…>``: an env_set or
+    # ``job`` node that is no literal mapping, described)
+    env_set: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths
-                    or self.classes)
+                    or self.classes or self.env_set)
 
 
 def _key(node: object) -> str | None:
@@ -158,11 +168,13 @@ def _shown(node: object) -> str:
     return repr(s[:200]) if s is not None else "a collection"
 
 
-def _read(root: object, out: Includes) -> None:
+def _read(root: object, out: Includes, package: str = "") -> None:
     """The includes of one document's root (a composed YAML node or a JSON value)."""
     if not _is_mapping(root):
+        if package:
+            _hydra(root, out, package)
         return
-    _hydra(root, out)
+    _hydra(root, out, package)
     _jsonargparse(root, out)
     _pyannote(root, out)
     if _too_long(root):
@@ -283,14 +295,54 @@ _DATA_KEY_ENDS = ("file", "files", "path", "paths", "dir", "dirs", "root", "fold
 _FILE_KEY_ENDS = ("ckpt", "checkpoint", "weights", "name", "pretrained", "output", "cache", "log", "logs")
 MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
 HYDRA_KEYWORDS = frozenset({"optional", "override"})
+# Hydra's ``# @package`` header (hydra/plugins/config_source.py ``ConfigSource._get_header_dict``: a comment line before the
+# first node); only ``hydra.job.env_set`` changes what this module reads
+_PACKAGE = re.compile(r"^#\s*@package\s+(hydra\.job\.env_set)\s*$", re.M)
 
 
-def _hydra(root: object, out: Includes) -> None:
-    """A top-level ``hydra.searchpath`` and ``defaults`` list (Hydra: see the module)."""
+def _env_set(node: object, where: str, out: Includes) -> None:
+    """The variable names of a Hydra ``env_set`` node (122pa-2): a mapping's keys (merge keys followed), or a
+    description of a node that is no literal mapping (an interpolation, a list); null sets nothing."""
+    if _is_mapping(node):
+        if _too_long(node):
+            out.env_set.append(f"<{where} lists over {MAX_ITEMS} variables (the rest not read)>")
+        for k, _v in _entries(node):
+            name = _key(k)
+            out.env_set.append(name[:200] if k is not _TOO_DEEP and name is not None
+                               else f"<a key of {where} that is no string>")
+        return
+    s = _scalar(node)
+    if node is None or (isinstance(node, yaml.ScalarNode) and not node.style
+                        and s in ("", "~", "null", "Null", "NULL")):
+        return
+    out.env_set.append(f"<{where} is {_shown(node)}, no literal mapping>")
+
+
+def _hydra_job(node: object, where: str, out: Includes) -> None:
+    """A Hydra ``job`` node: its ``env_set`` (122pa-2); a ``job`` node computed at load is described."""
+    if _is_mapping(node):
+        for k, v in _entries(node):
+            if _key(k) == "env_set":
+                _env_set(v, f"{where}.env_set", out)
+    elif (s := _scalar(node)) is not None and "${" in s:
+        out.env_set.append(f"<{where} is {_shown(node)}, no literal mapping>")
+
+
+def _hydra(root: object, out: Includes, package: str = "") -> None:
+    """A top-level ``hydra.searchpath`` and ``defaults`` list, and ``hydra.job.env_set`` (Hydra: see the module;
+    ``package``: the document's ``# @package`` header when it is ``hydra.job.env_set``)."""
+    if package == "hydra.job.env_set":
+        _env_set(root, "hydra.job.env_set", out)
     for k, v in _entries(root):
         key = _key(k)
+        if key == "env_set":  # (a group file of hydra/job: package hydra.job)
+            _env_set(v, "env_set", out)
+        elif key == "job":  # (a group file of hydra: package hydra)
+            _hydra_job(v, "job", out)
         if key == "hydra" and _is_mapping(v):
             for k2, v2 in _entries(v):
+                if _key(k2) == "job":
+                    _hydra_job(v2, "hydra.job", out)
                 if _key(k2) != "searchpath":
                     continue
                 items = _one_or_many(v2)
@@ -440,6 +492,8 @@ def from_yaml(text: str) -> Includes:
     the pure-Python one where libyaml's read no document or the two are known to differ (bounded as
     :func:`~mlbom.formats.yaml_tags.composed` is) — after mmengine's ``{{ _base_.x }}`` substitution."""
     out = Includes()
+    header = _PACKAGE.search(text)
+    package = header.group(1) if header else ""
     if "{{" in text:
         text = BASE_VAR.sub(lambda m: f'"{_MARK}{m.group(1)}"', text)
     parsers = loaders()
@@ -449,7 +503,7 @@ def from_yaml(text: str) -> Includes:
             break
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
-            _read(root, out)
-    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes"):
+            _read(root, out, package)
+    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

@@ -158,7 +158,8 @@ CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 # keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
-COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors"})  # (pyannote: 119pa-6)
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors",  # (pyannote: 119pa-6)
+                          "env_set"})  # (Hydra's hydra.job.env_set: 122pa-2)
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
 LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
