@@ -1580,6 +1580,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True
     if "name" in text and ("pipeline" in text or "preprocessors" in text):
         return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
+    if any(k in text for k in _CHECKPOINT_KEYS):
+        return True  # checkpoints a trainer loads (122pa-3: config_includes reads them)
     if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
@@ -1597,6 +1599,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
 
 
+# keys naming checkpoints a trainer loads (config_includes: LightningCLI, mmengine, NeMo; 122pa-3)
+_CHECKPOINT_KEYS = ("ckpt_path", "load_from", "resume_from", "init_from_nemo_model", "init_from_ptl_ckpt")
 # keys of which one sits in any config jsonargparse evidently reads (config_includes._jsonargparse)
 _JSONARGPARSE_HINTS = ("trainer", "seed_everything", "fit", "class_path", "init_args", "model")
 # a value that starts with "/" or a drive (an absolute path)
@@ -1693,6 +1697,7 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
     outside.extend(_hydra_includes(included))
     outside.extend(_jsonargparse_includes(included, acc, where))
     _hydra_env_set(included.env_set, acc, where)
+    _config_checkpoints(included.checkpoints, acc, where)
     if outside:
         shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
         acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
@@ -1806,6 +1811,57 @@ def _hydra_env_set(names: list[str], acc: _Acc, where: str) -> None:
         shown = ", ".join(n[:200] if n.startswith("<") else repr(n[:100]) for n in other[:10])
         acc.add("config.env-set", "high", f"{where}: hydra.job.env_set sets environment variables this scan did not "
                 f"judge: {shown}{' …' if len(other) > 10 else ''}; {_HYDRA_ENV_SET}", effect="suspicious")
+
+
+_CKPT_LOADERS = {
+    "lightning": "LightningCLI passes it to Trainer.fit/validate/test/predict, which torch.loads it "
+                 "(lightning/fabric/utilities/cloud_io.py _load)",
+    "lightning+weights_only=false": "LightningCLI passes it to Trainer.fit/validate/test/predict with the config's "
+                                    "weights_only: false — a full unpickle (lightning/fabric/utilities/cloud_io.py "
+                                    "_load)",
+    "mmengine": "mmengine's Runner (load_from/resume) or PretrainedInit (init_cfg) loads it with torch.load "
+                "(runner/checkpoint.py CheckpointLoader; torch's default weights_only: a full unpickle before "
+                "torch 2.6)",
+    "nemo": "NeMo restores it (ModelPT.maybe_init_from_pretrained_checkpoint: restore_from / torch.load; "
+            "exp_manager: Lightning's ckpt_path)",
+}
+# LightningCLI's ckpt_path values that name no file (checkpoint_connector._parse_ckpt_path)
+_CKPT_SPECIAL = frozenset({"last", "best", "hpc", "registry"})
+
+
+def _config_checkpoints(checkpoints: list[tuple[str, str, str]], acc: _Acc, where: str) -> None:
+    """Checkpoints a trainer loads by the config's word (red team 122pa-3): a Lightning/NeMo ``ckpt_path`` that
+    is an ``http`` URL is ``code.remote`` (``suspicious``): Lightning's ``_load`` forces ``weights_only=False``
+    for it (``torch.hub.load_state_dict_from_url``); a local path leaving the folder (``leave_reason``), or a
+    Lightning/NeMo path another fsspec scheme reads, is ``config.path-outside`` (``suspicious``). mmengine's
+    URLs (every OpenMMLab config has them: ``download.openmmlab.com``) are no finding."""
+    remote: list[str] = []
+    outside: list[str] = []
+    for key, value, loader in checkpoints[:_MAX_REFS]:
+        low = value.lower()
+        if loader.startswith("lightning") and (low in _CKPT_SPECIAL or low.startswith("registry:")):
+            continue
+        how = _CKPT_LOADERS[loader]
+        if "://" in value and low.startswith("http"):
+            if loader != "mmengine":
+                remote.append(f"{key} {value[:200]!r}: {how}; an http(s) URL is downloaded and unpickled with "
+                              "weights_only=False unless the config sets weights_only")
+            continue
+        if "://" in value and loader == "mmengine":
+            continue  # (mmengine's other schemes: a file backend's storage, as its URLs)
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if why is None and "\\" in value:
+            why = "holds a backslash"
+        if why is not None:
+            outside.append(f"{key} {value[:200]!r}: it {why}; {how}")
+    if len(checkpoints) > _MAX_REFS:
+        outside.append(f"more than {_MAX_REFS} checkpoints (the rest not checked)")
+    if remote:
+        acc.add("code.remote", "high", f"{where}: the config loads a checkpoint from the network: "
+                f"{'; '.join(remote[:5])}", effect="suspicious")
+    if outside:
+        acc.add("config.path-outside", "high", f"{where}: the config names checkpoints outside what a scan of this "
+                f"folder judged: {'; '.join(outside[:5])}{' …' if len(outside) > 5 else ''}", effect="suspicious")
 
 
 _JSONARGPARSE = ("jsonargparse/LightningCLI config", "jsonargparse (parse_value_or_config: a string given for a "

@@ -4,6 +4,12 @@
   ``env_override(hydra_cfg.hydra.job.env_set)``, ``os.environ.update``) was not read: a variable that loads code
   (``LD_PRELOAD``, ``PYTHONPATH``, ``GIT_CONFIG_*``, ``BASH_ENV`` …) is ``unsafe``, any other outside a data-only
   set ``suspicious``, an env_set that is no literal mapping ``suspicious`` (``config.env-set``).
+* 122pa-3: checkpoints a trainer loads: LightningCLI ``ckpt_path`` (top level or under fit/validate/test/predict, in
+  an evident LightningCLI config) that is an http URL (lightning/fabric/utilities/cloud_io.py ``_load``:
+  ``load_state_dict_from_url(weights_only=False)``) is ``code.remote``, a local path leaving the folder
+  ``config.path-outside``; mmengine ``load_from``/``resume_from``/``init_cfg.checkpoint`` and NeMo
+  ``init_from_nemo_model``/``init_from_ptl_ckpt``/``exp_manager.resume_from_checkpoint`` leaving the folder too
+  (mmengine's URLs: no finding, every OpenMMLab config has them).
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -88,3 +94,47 @@ _HYDRA_YAML = """hydra:
 def test_122pa2_default_and_data_env_set_stay_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe" and "config.env-set" not in _ids(r), r.findings
+
+
+# --- 122pa-3: checkpoint paths --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "text", "finding"), [
+    ("config.yaml", "seed_everything: 42\ntrainer: {max_epochs: 3}\nmodel: {learning_rate: 0.01}\n"
+     "ckpt_path: https://example.invalid/last.ckpt\n", "code.remote"),
+    ("resume.yaml", "trainer: {max_epochs: 3}\nckpt_path: /srv/shared/runs/last.ckpt\nweights_only: false\n",
+     "config.path-outside"),
+    ("top.json", json.dumps({"fit": {"ckpt_path": "../../other/last.ckpt", "weights_only": False,
+                                     "trainer": {"max_epochs": 1}}}), "config.path-outside"),
+    ("c.yaml", "trainer: {max_epochs: 3}\nfit:\n  ckpt_path: ~/runs/last.ckpt\n", "config.path-outside"),
+    ("mm.yaml", "default_scope: mmdet\nmodel: {type: FasterRCNN}\nload_from: ../../other/epoch_12.pth\n"
+     "resume: true\n", "config.path-outside"),
+    ("mm.yaml", "resume_from: /srv/work_dirs/latest.pth\nmodel: {type: FasterRCNN}\n", "config.path-outside"),
+    ("mm.yaml", "model:\n  type: ImageClassifier\n  backbone:\n    type: ResNet\n    init_cfg:\n"
+     "      - {type: Pretrained, checkpoint: /srv/x.pth, prefix: backbone}\n", "config.path-outside"),
+    ("nemo.yaml", "init_from_nemo_model: /srv/models/x.nemo\nmodel: {sample_rate: 16000}\n", "config.path-outside"),
+    ("nemo.yaml", "init_from_nemo_model:\n  enc:\n    path: ../x.nemo\n", "config.path-outside"),
+    ("nemo.yaml", "exp_manager:\n  resume_from_checkpoint: /srv/x.ckpt\n", "config.path-outside"),
+])
+def test_122pa3_checkpoints_from_the_network_or_outside_are_suspicious(name: str, text: str, finding: str) -> None:
+    r = scan_bytes(text.encode(), name)
+    assert r.verdict == "suspicious" and finding in _ids(r), r.findings
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    # LightningCLI --print_config writes ckpt_path: null; the special values name no file
+    ("config.yaml", "seed_everything: 42\ntrainer:\n  max_epochs: 3\nmodel:\n  learning_rate: 0.01\n"
+     "ckpt_path: null\nweights_only: null\n"),
+    ("config.yaml", "trainer: {max_epochs: 3}\nckpt_path: last\n"),
+    ("config.yaml", "trainer: {max_epochs: 3}\nckpt_path: checkpoints/epoch=3.ckpt\n"),
+    # no LightningCLI config: a ckpt_path key of another tool is not Lightning's
+    ("other.yaml", "ckpt_path: https://example.invalid/last.ckpt\nbatch_size: 4\n"),
+    # an OpenMMLab config as MMDetection writes it (URLs, torchvision://, open-mmlab://)
+    ("faster_rcnn.yaml", "default_scope: mmdet\nmodel:\n  type: FasterRCNN\n  backbone:\n    type: ResNet\n"
+     "    depth: 50\n    init_cfg: {type: Pretrained, checkpoint: 'torchvision://resnet50'}\n"
+     "load_from: https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pth\n"
+     "resume: false\n"),
+    ("mm.yaml", "model:\n  type: ResNet\n  init_cfg: {type: Kaiming, layer: Conv2d}\nload_from: null\n"),
+])
+def test_122pa3_default_checkpoints_stay_safe(name: str, text: str) -> None:
+    r = scan_bytes(text.encode(), name)
+    assert r.verdict == "safe", r.findings

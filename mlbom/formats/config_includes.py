@@ -92,10 +92,14 @@ class Includes:
     # Hydra (red team 122pa-2): the environment variables ``hydra.job.env_set`` names (``<…>``: an env_set or
     # ``job`` node that is no literal mapping, described)
     env_set: list[str] = field(default_factory=list)
+    # checkpoints a trainer loads (red team 122pa-3): (key path, value, loader) — LightningCLI's ``ckpt_path``
+    # (loader ``lightning``, ``lightning+weights_only=false`` with ``weights_only: false`` beside it), mmengine's
+    # ``load_from``/``resume_from``/``init_cfg.checkpoint`` (``mmengine``), NeMo's (``nemo``)
+    checkpoints: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths
-                    or self.classes or self.env_set)
+                    or self.classes or self.env_set or self.checkpoints)
 
 
 def _key(node: object) -> str | None:
@@ -177,6 +181,8 @@ def _read(root: object, out: Includes, package: str = "") -> None:
     _hydra(root, out, package)
     _jsonargparse(root, out)
     _pyannote(root, out)
+    _mmengine_checkpoints(root, out)
+    _nemo_checkpoints(root, out)
     if _too_long(root):
         out.odd.append(f"a document of over {MAX_ITEMS} keys (the rest not read)")
     for k, v in _entries(root):
@@ -478,6 +484,85 @@ def _jsonargparse(root: object, out: Includes) -> None:
     out.config_paths.extend((k, v) for k, v, how in found
                             if k == INCLUDE or how == "top" or (how == "data-json" and lightning_own)
                             or (how != "data-json" and evident and (strong or how == "suffix")))
+    if evident:
+        _lightning_checkpoints(root, out)
+
+
+def _false(node: object) -> bool:
+    s = _scalar(node)
+    return node is False or (isinstance(node, yaml.ScalarNode) and s is not None and not node.style
+                             and s in ("false", "False", "FALSE"))  # (PyYAML's bool; YAML 1.1 no/off: not a bool here)
+
+
+def _lightning_checkpoints(root: object, out: Includes) -> None:
+    """``ckpt_path`` of an evident LightningCLI config, top level or under a subcommand (122pa-3):
+    ``LightningCLI._run_subcommand`` passes it (and ``weights_only``) to ``Trainer.fit``/``validate``/… →
+    ``_checkpoint_connector`` → ``strategy.load_checkpoint`` → lightning/fabric/utilities/cloud_io.py ``_load``:
+    a path starting ``http`` is ``torch.hub.load_state_dict_from_url(weights_only=False)`` unless the config sets
+    ``weights_only``; any other goes through fsspec (``s3://``, ``gs://`` …) to ``torch.load``."""
+    scopes: list[tuple[str, object]] = [("", root)]
+    for k, v in _entries(root):
+        if (key := _key(k)) in LIGHTNING_SUBCOMMANDS and _is_mapping(v):
+            scopes.append((f"{key}.", v))
+    for prefix, node in scopes:
+        pairs = [(_key(k), v) for k, v in _entries(node)]
+        unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
+        for k, v in pairs:
+            if k == "ckpt_path" and (p := _scalar(v)) is not None and p.strip():
+                out.checkpoints.append((f"{prefix}ckpt_path", p.strip()[:300],
+                                        "lightning+weights_only=false" if unsafe_load else "lightning"))
+
+
+def _mmengine_checkpoints(root: object, out: Includes) -> None:
+    """mmengine's checkpoints (122pa-3): a top-level ``load_from`` (``Runner.from_cfg`` → ``load_or_resume`` →
+    runner/checkpoint.py ``CheckpointLoader``: ``torch.load`` of a local file, ``load_url`` of an http one) or
+    mmcv 1.x ``resume_from``, and ``init_cfg`` (a mapping or a list of them, any depth) with ``type: Pretrained``:
+    its ``checkpoint`` (``PretrainedInit`` → ``load_checkpoint``)."""
+    for k, v in _entries(root):
+        if (key := _key(k)) in ("load_from", "resume_from") and (p := _scalar(v)) is not None and p.strip():
+            out.checkpoints.append((key, p.strip()[:300], "mmengine"))
+    stack: list[tuple[object, str]] = [(root, "")]
+    seen: set[int] = set()
+    nodes = 0
+    while stack and nodes < MAX_NODES:
+        node, under = stack.pop()
+        nodes += 1
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if _is_mapping(node):
+            pairs = [(_key(k), v) for k, v in _entries(node)]
+            if under == "init_cfg" and any(k == "type" and _scalar(v) == "Pretrained" for k, v in pairs):
+                for k2, v2 in pairs:
+                    if k2 == "checkpoint" and (p := _scalar(v2)) is not None and p.strip():
+                        out.checkpoints.append(("init_cfg.checkpoint", p.strip()[:300], "mmengine"))
+            stack.extend((v, k or "") for k, v in pairs if isinstance(v, (dict, list, yaml.MappingNode,
+                                                                        yaml.SequenceNode)))
+        else:
+            stack.extend((item, under) for item in _items(node) or [])
+
+
+# NeMo training configs (122pa-3, from the red team's lead): ``ModelPT.maybe_init_from_pretrained_checkpoint`` reads
+# the top-level ``init_from_nemo_model`` (a path, or a mapping of names to ``{path: …}``; ``restore_from``) and
+# ``init_from_ptl_ckpt`` (``torch.load``); exp_manager's ``resume_from_checkpoint`` (Lightning's ckpt_path)
+_NEMO_CKPT_KEYS = ("init_from_nemo_model", "init_from_ptl_ckpt")
+
+
+def _nemo_checkpoints(root: object, out: Includes) -> None:
+    for k, v in _entries(root):
+        key = _key(k)
+        if key in _NEMO_CKPT_KEYS:
+            if (p := _scalar(v)) is not None and p.strip():
+                out.checkpoints.append((key, p.strip()[:300], "nemo"))
+            elif _is_mapping(v):
+                for k2, v2 in _entries(v):
+                    for k3, v3 in _entries(v2):
+                        if _key(k3) == "path" and (p := _scalar(v3)) is not None and p.strip():
+                            out.checkpoints.append((f"{key}.{_key(k2)}.path", p.strip()[:300], "nemo"))
+        elif key == "exp_manager" and _is_mapping(v):
+            for k2, v2 in _entries(v):
+                if _key(k2) == "resume_from_checkpoint" and (p := _scalar(v2)) is not None and p.strip():
+                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p.strip()[:300], "nemo"))
 
 
 def from_doc(doc: object) -> Includes:
@@ -504,6 +589,7 @@ def from_yaml(text: str) -> Includes:
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
             _read(root, out, package)
-    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set"):
+    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set",
+                 "checkpoints"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

@@ -159,7 +159,9 @@ INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_inclu
 # keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
 COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors",  # (pyannote: 119pa-6)
-                          "env_set"})  # (Hydra's hydra.job.env_set: 122pa-2)
+                          "env_set",  # (Hydra's hydra.job.env_set: 122pa-2)
+                          *("ckpt_path", "load_from", "resume_from", "init_cfg", "init_from_nemo_model",
+                            "init_from_ptl_ckpt", "resume_from_checkpoint")})  # (checkpoints: 122pa-3)
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
 LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
