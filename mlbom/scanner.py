@@ -1585,6 +1585,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
+    if _LIGHTNING_CLASS.search(text) and any(k in text for k in ("trainer", "seed_everything", "class_path")):
+        return True  # a dotted string jsonargparse may import as a class (122pa-4)
     if _LIGHTNING_PATH.search(text):
         return True  # a config jsonargparse may load (117pa-7) ...
     low = text.lower()
@@ -1601,6 +1603,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
 
 # keys naming checkpoints a trainer loads (config_includes: LightningCLI, mmengine, NeMo; 122pa-3)
 _CHECKPOINT_KEYS = ("ckpt_path", "load_from", "resume_from", "init_from_nemo_model", "init_from_ptl_ckpt")
+# a dotted plain value (a key's or a list item's): a class path jsonargparse may import (122pa-4)
+_LIGHTNING_CLASS = re.compile(r"""[:\-\[,][ \t]*['"]?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+['"]?[ \t]*(?:$|[,\]}#])""", re.M)
 # keys of which one sits in any config jsonargparse evidently reads (config_includes._jsonargparse)
 _JSONARGPARSE_HINTS = ("trainer", "seed_everything", "fit", "class_path", "init_args", "model")
 # a value that starts with "/" or a drive (an absolute path)
@@ -1649,6 +1653,10 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets.kind(ct.MMENGINE)
         if module not in targets.modules:
             targets.modules.append(module)
+    for cls in included.class_strings if included else ():  # jsonargparse: a plain string class path (122pa-4)
+        targets.kind(ct.JSONARGPARSE)
+        if cls not in targets.paths:
+            targets.paths.append(cls)
     for cls in included.classes if included else ():  # pyannote.audio's pipeline/preprocessors names (119pa-6)
         targets.kind(ct.PYANNOTE)
         if cls not in targets.paths:

@@ -10,6 +10,9 @@
   ``config.path-outside``; mmengine ``load_from``/``resume_from``/``init_cfg.checkpoint`` and NeMo
   ``init_from_nemo_model``/``init_from_ptl_ckpt``/``exp_manager.resume_from_checkpoint`` leaving the folder too
   (mmengine's URLs: no finding, every OpenMMLab config has them).
+* 122pa-4: in an evident jsonargparse/LightningCLI config a dotted plain string for a class-typed argument
+  (``optimizer``, ``lr_scheduler``, ``model``, ``data``, ``trainer.callbacks``/``logger``/``plugins``) is imported
+  as a ``class_path`` is (jsonargparse ``subclass_spec_as_namespace``): judged as one.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -137,4 +140,44 @@ def test_122pa3_checkpoints_from_the_network_or_outside_are_suspicious(name: str
 ])
 def test_122pa3_default_checkpoints_stay_safe(name: str, text: str) -> None:
     r = scan_bytes(text.encode(), name)
+    assert r.verdict == "safe", r.findings
+
+
+# --- 122pa-4: plain-string class paths in a LightningCLI config -------------------------------------------------
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("trainer:\n  max_epochs: 3\n  callbacks:\n    - this.EarlyStopping\nmodel:\n  learning_rate: 0.01\n",
+     "this.EarlyStopping"),
+    ("trainer: {max_epochs: 3}\noptimizer: this.Adam\n", "this.Adam"),
+    ("seed_everything: 1\nlr_scheduler: 'acme.sched.Evil'\n", "acme.sched.Evil"),
+    ("data: {class_path: lightning.pytorch.demos.boring_classes.BoringDataModule}\nmodel: mypkg.Net\n",
+     "mypkg.Net"),
+    ("trainer:\n  logger: acme.loggers.Evil\n", "acme.loggers.Evil"),
+    ("trainer:\n  plugins: [acme.plugins.Evil]\n", "acme.plugins.Evil"),
+    ("fit:\n  trainer: {max_epochs: 1}\n  optimizer: this.Adam\n", "this.Adam"),
+])
+def test_122pa4_plain_string_class_paths_are_judged(text: str, name: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious" and "code.remote" in _ids(r), r.findings
+    assert any(repr(name) in f.message for f in r.findings), r.findings
+
+
+def test_122pa4_plain_string_class_path_in_json() -> None:
+    doc = {"trainer": {"max_epochs": 1, "callbacks": ["this.EarlyStopping"]}}
+    r = scan_bytes(json.dumps(doc).encode(), "config.json")
+    assert r.verdict == "suspicious" and "this.EarlyStopping" in r.findings[0].message, r.findings
+
+
+# LightningCLI --print_config (nulls, registry names), bare class names jsonargparse resolves among the known
+# subclasses (Adam), a config file name, and a config that is no LightningCLI one (no trainer/seed_everything)
+@pytest.mark.parametrize("text", [
+    "seed_everything: 0\ntrainer:\n  accelerator: auto\n  strategy: auto\n  devices: auto\n  logger: null\n"
+    "  callbacks: null\n  plugins: null\n  precision: null\nmodel:\n  learning_rate: 0.01\ndata:\n"
+    "  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n",
+    "trainer: {max_epochs: 3, logger: true}\noptimizer: Adam\nlr_scheduler: ReduceLROnPlateau\n",
+    "trainer: {max_epochs: 3}\nmodel: model.yaml\n",
+    "model: bert.base\noptimizer: adamw.torch\n",
+])
+def test_122pa4_default_lightning_configs_stay_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings

@@ -96,10 +96,13 @@ class Includes:
     # (loader ``lightning``, ``lightning+weights_only=false`` with ``weights_only: false`` beside it), mmengine's
     # ``load_from``/``resume_from``/``init_cfg.checkpoint`` (``mmengine``), NeMo's (``nemo``)
     checkpoints: list[tuple[str, str, str]] = field(default_factory=list)
+    # jsonargparse/LightningCLI (red team 122pa-4): dotted strings given for a class-typed argument, which
+    # jsonargparse imports as it imports a ``class_path`` (``subclass_spec_as_namespace``)
+    class_strings: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths
-                    or self.classes or self.env_set or self.checkpoints)
+                    or self.classes or self.env_set or self.checkpoints or self.class_strings)
 
 
 def _key(node: object) -> str | None:
@@ -486,6 +489,41 @@ def _jsonargparse(root: object, out: Includes) -> None:
                             or (how != "data-json" and evident and (strong or how == "suffix")))
     if evident:
         _lightning_checkpoints(root, out)
+    if strong:
+        _lightning_class_strings(root, out)
+
+
+# LightningCLI's class-typed arguments (lightning/pytorch/cli.py: add_optimizer_args / add_lr_scheduler_args,
+# subclass-mode model/data) and Trainer's (trainer.py: callbacks list[Callback] | Callback, logger Logger |
+# Iterable[Logger] | bool, plugins PLUGIN_INPUT | list[PLUGIN_INPUT]); Trainer's ``strategy`` / ``accelerator`` /
+# ``precision`` are ``str`` first (a registry name), not read
+LIGHTNING_CLASS_KEYS = frozenset({"optimizer", "lr_scheduler", "model", "data"})
+TRAINER_CLASS_KEYS = frozenset({"callbacks", "logger", "plugins"})
+
+
+def _class_string(node: object, out: Includes) -> None:
+    s = _scalar(node)
+    if s is None or not _DOTTED.fullmatch(v := s.strip()) or v.lower().endswith(CONFIG_EXTS):
+        return  # (a config file name is a config path: _jsonargparse)
+    out.class_strings.append(v[:200])
+
+
+def _lightning_class_strings(root: object, out: Includes) -> None:
+    """Dotted strings for LightningCLI's class-typed arguments (122pa-4): jsonargparse 4.x ``_typehints.py``
+    ``adapt_typehints`` (subclass types) → ``subclass_spec_as_namespace`` takes a string as ``class_path``
+    and ``import_object`` imports it (its module's top-level code runs) before any type check."""
+    scopes: list[object] = [root]
+    scopes.extend(v for k, v in _entries(root) if _key(k) in LIGHTNING_SUBCOMMANDS and _is_mapping(v))
+    for node in scopes:
+        for k, v in _entries(node):
+            key = _key(k)
+            if key in LIGHTNING_CLASS_KEYS:
+                _class_string(v, out)
+            elif key == "trainer" and _is_mapping(v):
+                for k2, v2 in _entries(v):
+                    if _key(k2) in TRAINER_CLASS_KEYS:
+                        for item in _one_or_many(v2) or []:
+                            _class_string(item, out)
 
 
 def _false(node: object) -> bool:
@@ -590,6 +628,6 @@ def from_yaml(text: str) -> Includes:
             read_any = True
             _read(root, out, package)
     for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set",
-                 "checkpoints"):
+                 "checkpoints", "class_strings"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

@@ -36,7 +36,10 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   (:func:`_bare_danger`; red team 18b-1: no key is needed). A string given for a non-``str`` type is
   parsed again with the loader (``load_value``), so a config inside a string value is judged as the
   file's (:meth:`Targets._nested`, red team 18b-3). Jsonnet (``parser_mode="jsonnet"``) is judged by
-  the language: :func:`_jsonnet` (red team 18b-2).
+  the language: :func:`_jsonnet` (red team 18b-2). A class-typed argument takes a plain dotted string as its
+  ``class_path`` (``subclass_spec_as_namespace``, red team 122pa-4): in an evident LightningCLI config any dotted
+  string of ``optimizer``/``lr_scheduler``/``model``/``data`` or ``trainer.callbacks``/``logger``/``plugins``
+  (top level or under a subcommand) is a target, read by :mod:`mlbom.formats.config_includes`.
 * **fiddle** serialisation (``fiddle._src.experimental.serialization.load_json``; NeMo 2's
   ``io.json``): every ``{"type": "pyref", "module": M, "name": N}`` object is resolved by
   ``import_symbol`` — ``importlib.import_module(M)`` then ``getattr`` along ``N`` — whatever the
@@ -1746,6 +1749,18 @@ class _Frame:
 _RELATIVE = re.compile(r"\$\{\s*\.")
 
 
+# keys whose dotted string value LightningCLI imports as a class (config_includes: 122pa-4)
+_LIGHTNING_CLASS_PLACES = frozenset({"optimizer", "lr_scheduler", "model", "data", "callbacks", "logger", "plugins"})
+
+
+def _lightning_class_place(place: _Place | object) -> bool:
+    """Whether a value at ``place`` sits under a key of :data:`_LIGHTNING_CLASS_PLACES` (or is an item of a list
+    there): config_includes then reads the composed document (122pa-4)."""
+    if isinstance(place, tuple) and place[1].isdigit():
+        place = place[0]
+    return isinstance(place, tuple) and place[1] in _LIGHTNING_CLASS_PLACES
+
+
 def _below(top: _Frame | None) -> _Place | object:
     """The place of the item ``top`` is reading (the root: None)."""
     if top is None:
@@ -1917,6 +1932,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     out.value(scalar, _below(top), max(doc, 0))
                     # (asked until both are set: an alias earlier sets `shaped` alone, and a leaving config
                     # path after it must still ask for the composed reading — 119 review)
+                    if not (out.shaped and out.include_keys) and _DOTTED.fullmatch(scalar.strip()) \
+                            and _lightning_class_place(_below(top)):
+                        out.include_keys = out.shaped = True  # a class path jsonargparse may import (122pa-4)
                     if not (out.shaped and out.include_keys) and ((_LEAVING.match(scalar.strip()) and (
                             scalar.rstrip().lower().endswith(CONFIG_EXTS)
                             or (top.is_map and top.step in LIGHTNING_CLI_KEYS)
