@@ -1580,6 +1580,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True
     if "name" in text and ("pipeline" in text or "preprocessors" in text):
         return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
+    if "_scope_" in text or "default_scope" in text or "runner_type" in text or _MM_DOTTED_TYPE.search(text):
+        return True  # mmengine scopes (122pa-1: config_targets.Targets.mm_scope)
     if any(k in text for k in _CHECKPOINT_KEYS):
         return True  # checkpoints a trainer loads (122pa-3: config_includes reads them)
     if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
@@ -1601,6 +1603,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
 
 
+# a ``type`` key with a dotted value (its scope: mmengine imports ``<scope>.registry``, 122pa-1)
+_MM_DOTTED_TYPE = re.compile(r"""\btype['"]?[ \t]*:[ \t]*['"]?[A-Za-z_]\w*\.[A-Za-z_]""")
 # keys naming checkpoints a trainer loads (config_includes: LightningCLI, mmengine, NeMo; 122pa-3)
 _CHECKPOINT_KEYS = ("ckpt_path", "load_from", "resume_from", "init_from_nemo_model", "init_from_ptl_ckpt")
 # a dotted plain value (a key's or a list item's): a class path jsonargparse may import (122pa-4)

@@ -13,6 +13,10 @@
 * 122pa-4: in an evident jsonargparse/LightningCLI config a dotted plain string for a class-typed argument
   (``optimizer``, ``lr_scheduler``, ``model``, ``data``, ``trainer.callbacks``/``logger``/``plugins``) is imported
   as a ``class_path`` is (jsonargparse ``subclass_spec_as_namespace``): judged as one.
+* 122pa-1: mmengine imports ``<scope>.registry`` for a ``_scope_`` (any mapping), the top-level ``default_scope``,
+  the scope of ``runner_type`` and of a dotted ``type`` (mmengine 0.10 registry/registry.py
+  ``switch_scope_and_registry`` / ``get``): a scope outside OpenMMLab's (config/utils.py ``MODULE2PACKAGE``,
+  mmengine, mmcv) is judged as a ``custom_imports`` entry (``suspicious``, its import effect named).
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -180,4 +184,38 @@ def test_122pa4_plain_string_class_path_in_json() -> None:
 ])
 def test_122pa4_default_lightning_configs_stay_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "safe", r.findings
+
+
+# --- 122pa-1: mmengine scopes -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("model_scope.json", json.dumps({"model": {"type": "ResNet", "_scope_": "this", "depth": 50}})),
+    ("default_scope.yaml", "default_scope: this\nmodel: {type: ResNet, depth: 50}\n"),
+    ("default_scope_antigravity.yaml", "default_scope: antigravity\nmodel: {type: ResNet}\n"),
+    ("type_scope_prefix.yaml", "model: {type: this.ResNet}\n"),
+    ("deep.yaml", "train_dataloader:\n  dataset:\n    pipeline:\n      - {type: LoadImage, _scope_: acme_evil}\n"),
+    ("runner.yaml", "runner_type: this.Runner\nmodel: {type: ResNet}\n"),
+    ("types.json", json.dumps({"model": {"type": "ImageClassifier", "backbone": {"type": "acme.Backbone"}}})),
+])
+def test_122pa1_mmengine_scopes_are_imports(name: str, text: str) -> None:
+    r = scan_bytes(text.encode(), name)
+    assert r.verdict == "suspicious" and "code.remote" in _ids(r), r.findings
+    assert any("mmengine scope" in f.message for f in r.findings), r.findings
+
+
+# MMDetection/MMPretrain configs (their own scopes), a sentence-transformers modules.json (dotted types that are
+# no mmengine config's) and a dotted type in a config that is no mmengine one
+@pytest.mark.parametrize(("name", "text"), [
+    ("faster_rcnn.yaml", "default_scope: mmdet\nmodel:\n  type: FasterRCNN\n  data_preprocessor:\n"
+     "    type: DetDataPreprocessor\n  backbone:\n    type: mmpretrain.ConvNeXt\n    _scope_: mmpretrain\n"
+     "optim_wrapper: {type: OptimWrapper, optimizer: {type: SGD, lr: 0.02}}\nrunner_type: Runner\n"),
+    ("cfg.json", json.dumps({"default_scope": "mmengine", "model": {"type": "mmdet.RetinaNet"}})),
+    ("modules.json", json.dumps([{"idx": 0, "name": "0", "path": "",
+                                  "type": "sentence_transformers.models.Transformer"}])),
+    ("other.yaml", "precision:\n  type: torch.float16\n"),
+    ("sgd.yaml", "model: {type: ResNet}\noptim_wrapper:\n  optimizer: {type: torch.optim.SGD, lr: 0.02}\n"),
+])
+def test_122pa1_openmmlab_scopes_stay_safe(name: str, text: str) -> None:
+    r = scan_bytes(text.encode(), name)
     assert r.verdict == "safe", r.findings
