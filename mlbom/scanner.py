@@ -2444,7 +2444,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             shown = "; ".join(imported[:5]) + (f"; and {len(imported) - 5} more" if len(imported) > 5 else "")
             acc.add("code.remote", "high", f"{where}: diffusers components name libraries that are neither diffusers' "
                     f"own nor a file of the component's folder: {shown}; DiffusionPipeline.from_pretrained "
-                    "(get_class_obj_and_candidates) imports each as an installed module (importlib.import_module): "
+                    "(get_class_obj_and_candidates; a modular_model_index.json's ModularPipeline: "
+                    "simple_get_class_obj) imports each as an installed module (importlib.import_module): "
                     "its top-level code runs", effect="suspicious")
     if targets:
         _config_targets(doc, None, acc, where)
@@ -2545,6 +2546,20 @@ def _diffusers_imports(doc: dict[object, object], folder: Path | None) -> list[s
                 and not _path_leaves(f"{key}/{value[0]}") \
                 and not (folder is not None and (folder / key / f"{value[0]}.py").is_file()) and len(out) < _MAX_REFS:
             out.append(f"{key}: {value[0][:200]!r} ({value[1][:200]!r})")
+        elif isinstance(key, str) and not key.startswith("_") and isinstance(value, list) and len(value) == 3 \
+                and len(out) < _MAX_REFS:
+            # modular_model_index.json (red team 122pa-5): [library, Class, spec]; diffusers 0.36
+            # modular_pipelines/modular_pipeline.py ModularPipeline.__init__ → _dict_to_component_spec takes
+            # spec["type_hint"] = [library, Class] → pipeline_loading_utils.simple_get_class_obj:
+            # importlib.import_module(library) for a name that is no attribute of diffusers.pipelines (no file of
+            # the folder is looked for: an installed module)
+            spec = value[2]
+            hint = spec.get("type_hint") if isinstance(spec, dict) else None
+            libs = [value[0]] + ([hint[0]] if isinstance(hint, list) and len(hint) == 2 else [])
+            for lib in dict.fromkeys(lib for lib in libs if isinstance(lib, str) and lib):
+                if not _diffusers_library_known(lib):
+                    cls = value[1] if isinstance(value[1], str) else "?"
+                    out.append(f"{key}: {lib[:200]!r} ({cls[:200]!r}; modular type_hint)")
     return out
 
 

@@ -17,6 +17,9 @@
   the scope of ``runner_type`` and of a dotted ``type`` (mmengine 0.10 registry/registry.py
   ``switch_scope_and_registry`` / ``get``): a scope outside OpenMMLab's (config/utils.py ``MODULE2PACKAGE``,
   mmengine, mmcv) is judged as a ``custom_imports`` entry (``suspicious``, its import effect named).
+* 122pa-5: diffusers ``modular_model_index.json`` 3-item components ``[library, Class, spec]``: the library and
+  ``spec.type_hint[0]`` (0.36 ``ModularPipeline`` → ``simple_get_class_obj``: ``importlib.import_module``) are
+  judged as a 2-item component's library (116pa-7).
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -218,4 +221,37 @@ def test_122pa1_mmengine_scopes_are_imports(name: str, text: str) -> None:
 ])
 def test_122pa1_openmmlab_scopes_stay_safe(name: str, text: str) -> None:
     r = scan_bytes(text.encode(), name)
+    assert r.verdict == "safe", r.findings
+
+
+# --- 122pa-5: diffusers modular_model_index.json type_hint ------------------------------------------------------
+
+def _modular(unet: list[object]) -> bytes:
+    return json.dumps({"_class_name": "StableDiffusionXLModularPipeline", "_diffusers_version": "0.36.0",
+                       "_blocks_class_name": "StableDiffusionXLAutoBlocks", "unet": unet}).encode()
+
+
+_SPEC = {"pretrained_model_name_or_path": None, "subfolder": "unet", "revision": None, "variant": None}
+
+
+@pytest.mark.parametrize("unet", [
+    ["this", "UNet2DConditionModel", {**_SPEC, "type_hint": ["this", "UNet2DConditionModel"]}],
+    ["diffusers", "UNet2DConditionModel", {**_SPEC, "type_hint": ["antigravity", "UNet2DConditionModel"]}],
+    ["acme_evil", "UNet2DConditionModel", {**_SPEC}],
+])
+def test_122pa5_modular_component_libraries_are_judged(unet: list[object]) -> None:
+    r = scan_bytes(_modular(unet), "modular_model_index.json")
+    assert r.verdict == "suspicious" and "code.remote" in _ids(r), r.findings
+
+
+# a modular_model_index.json as diffusers saves it (diffusers/transformers components, unloaded ones null)
+@pytest.mark.parametrize("unet", [
+    ["diffusers", "UNet2DConditionModel", {**_SPEC, "pretrained_model_name_or_path":
+                                           "stabilityai/stable-diffusion-xl-base-1.0",
+                                           "type_hint": ["diffusers", "UNet2DConditionModel"]}],
+    [None, None, {**_SPEC, "type_hint": ["diffusers", "UNet2DConditionModel"]}],
+    ["transformers", "CLIPTextModel", {**_SPEC, "type_hint": ["transformers", "CLIPTextModel"]}],
+])
+def test_122pa5_default_modular_index_stays_safe(unet: list[object]) -> None:
+    r = scan_bytes(_modular(unet), "modular_model_index.json")
     assert r.verdict == "safe", r.findings
