@@ -217,6 +217,7 @@ def test_122pa1_mmengine_scopes_are_imports(name: str, text: str) -> None:
     ("modules.json", json.dumps([{"idx": 0, "name": "0", "path": "",
                                   "type": "sentence_transformers.models.Transformer"}])),
     ("other.yaml", "precision:\n  type: torch.float16\n"),
+    ("nulls.yaml", "default_scope: null\nmodel: {type: ResNet, _scope_: ~}\n"),
     ("sgd.yaml", "model: {type: ResNet}\noptim_wrapper:\n  optimizer: {type: torch.optim.SGD, lr: 0.02}\n"),
 ])
 def test_122pa1_openmmlab_scopes_stay_safe(name: str, text: str) -> None:

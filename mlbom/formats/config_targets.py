@@ -311,7 +311,8 @@ class Targets:
             return
         v = value.strip()
         if place[1] == "_scope_" or place == (None, "default_scope"):
-            if v and v not in MM_SCOPES:
+            # (a module name only: null, '~' or a name no import finds runs nothing)
+            if _MODULE_NAME.fullmatch(v) and v not in MM_SCOPES and v not in ("null", "Null", "NULL"):
                 self._once("scopes", v[:200])
         elif place == (None, "runner_type"):
             self.mm_type(v)
@@ -676,6 +677,9 @@ MM_EVIDENCE = frozenset({"model", "default_scope", "_base_", "custom_imports", "
                          "optim_wrapper", "train_dataloader", "val_dataloader", "test_dataloader", "work_dir",
                          "load_from", "env_cfg", "default_hooks", "train_pipeline", "test_pipeline", "optimizer",
                          "param_scheduler", "visualizer", "log_processor"})
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def mm_scope_of(value: object) -> str | None:
