@@ -135,6 +135,7 @@ def test_122pa3_checkpoints_from_the_network_or_outside_are_suspicious(name: str
     ("config.yaml", "seed_everything: 42\ntrainer:\n  max_epochs: 3\nmodel:\n  learning_rate: 0.01\n"
      "ckpt_path: null\nweights_only: null\n"),
     ("config.yaml", "trainer: {max_epochs: 3}\nckpt_path: last\n"),
+    ("config.yaml", "trainer: {max_epochs: 3}\nckpt_path: ~\nload_from: ~\ninit_from_nemo_model: ~\n"),
     ("config.yaml", "trainer: {max_epochs: 3}\nckpt_path: checkpoints/epoch=3.ckpt\n"),
     # no LightningCLI config: a ckpt_path key of another tool is not Lightning's
     ("other.yaml", "ckpt_path: https://example.invalid/last.ckpt\nbatch_size: 4\n"),

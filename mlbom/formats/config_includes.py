@@ -526,6 +526,16 @@ def _lightning_class_strings(root: object, out: Includes) -> None:
                             _class_string(item, out)
 
 
+def _path_value(node: object) -> str | None:
+    """A checkpoint path as the loader gets it (122pa-3): a string, stripped and bounded, or None for YAML's null
+    (``~``, ``null``, an empty plain scalar, a ``!!null`` tag) and an empty string."""
+    s = _scalar(node)
+    if s is None or (isinstance(node, yaml.ScalarNode) and (node.tag.endswith(":null") or (
+            not node.style and s in ("", "~", "null", "Null", "NULL")))):
+        return None
+    return s.strip()[:300] or None
+
+
 def _false(node: object) -> bool:
     s = _scalar(node)
     return node is False or (isinstance(node, yaml.ScalarNode) and s is not None and not node.style
@@ -546,8 +556,8 @@ def _lightning_checkpoints(root: object, out: Includes) -> None:
         pairs = [(_key(k), v) for k, v in _entries(node)]
         unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
         for k, v in pairs:
-            if k == "ckpt_path" and (p := _scalar(v)) is not None and p.strip():
-                out.checkpoints.append((f"{prefix}ckpt_path", p.strip()[:300],
+            if k == "ckpt_path" and (p := _path_value(v)) is not None:
+                out.checkpoints.append((f"{prefix}ckpt_path", p,
                                         "lightning+weights_only=false" if unsafe_load else "lightning"))
 
 
@@ -557,8 +567,8 @@ def _mmengine_checkpoints(root: object, out: Includes) -> None:
     mmcv 1.x ``resume_from``, and ``init_cfg`` (a mapping or a list of them, any depth) with ``type: Pretrained``:
     its ``checkpoint`` (``PretrainedInit`` → ``load_checkpoint``)."""
     for k, v in _entries(root):
-        if (key := _key(k)) in ("load_from", "resume_from") and (p := _scalar(v)) is not None and p.strip():
-            out.checkpoints.append((key, p.strip()[:300], "mmengine"))
+        if (key := _key(k)) in ("load_from", "resume_from") and (p := _path_value(v)) is not None:
+            out.checkpoints.append((key, p, "mmengine"))
     stack: list[tuple[object, str]] = [(root, "")]
     seen: set[int] = set()
     nodes = 0
@@ -572,8 +582,8 @@ def _mmengine_checkpoints(root: object, out: Includes) -> None:
             pairs = [(_key(k), v) for k, v in _entries(node)]
             if under == "init_cfg" and any(k == "type" and _scalar(v) == "Pretrained" for k, v in pairs):
                 for k2, v2 in pairs:
-                    if k2 == "checkpoint" and (p := _scalar(v2)) is not None and p.strip():
-                        out.checkpoints.append(("init_cfg.checkpoint", p.strip()[:300], "mmengine"))
+                    if k2 == "checkpoint" and (p := _path_value(v2)) is not None:
+                        out.checkpoints.append(("init_cfg.checkpoint", p, "mmengine"))
             stack.extend((v, k or "") for k, v in pairs if isinstance(v, (dict, list, yaml.MappingNode,
                                                                         yaml.SequenceNode)))
         else:
@@ -590,17 +600,17 @@ def _nemo_checkpoints(root: object, out: Includes) -> None:
     for k, v in _entries(root):
         key = _key(k)
         if key in _NEMO_CKPT_KEYS:
-            if (p := _scalar(v)) is not None and p.strip():
-                out.checkpoints.append((key, p.strip()[:300], "nemo"))
+            if (p := _path_value(v)) is not None:
+                out.checkpoints.append((key, p, "nemo"))
             elif _is_mapping(v):
                 for k2, v2 in _entries(v):
                     for k3, v3 in _entries(v2):
-                        if _key(k3) == "path" and (p := _scalar(v3)) is not None and p.strip():
-                            out.checkpoints.append((f"{key}.{_key(k2)}.path", p.strip()[:300], "nemo"))
+                        if _key(k3) == "path" and (p := _path_value(v3)) is not None:
+                            out.checkpoints.append((f"{key}.{_key(k2)}.path", p, "nemo"))
         elif key == "exp_manager" and _is_mapping(v):
             for k2, v2 in _entries(v):
-                if _key(k2) == "resume_from_checkpoint" and (p := _scalar(v2)) is not None and p.strip():
-                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p.strip()[:300], "nemo"))
+                if _key(k2) == "resume_from_checkpoint" and (p := _path_value(v2)) is not None:
+                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p, "nemo"))
 
 
 def from_doc(doc: object) -> Includes:
