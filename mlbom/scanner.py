@@ -1599,9 +1599,15 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True
     if "name" in text and ("pipeline" in text or "preprocessors" in text):
         return True  # a pyannote.audio pipeline config (119pa-6: config_includes reads its exact shape)
-    if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
+    if "_scope_" in text or "default_scope" in text or "runner_type" in text or _MM_DOTTED_TYPE.search(text):
+        return True  # mmengine scopes (122pa-1: config_targets.Targets.mm_scope)
+    if any(k in text for k in _CHECKPOINT_KEYS):
+        return True  # checkpoints a trainer loads (122pa-3: config_includes reads them)
+    if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
+    if _LIGHTNING_CLASS.search(text) and any(k in text for k in ("trainer", "seed_everything", "class_path")):
+        return True  # a dotted string jsonargparse may import as a class (122pa-4)
     if _LIGHTNING_PATH.search(text):
         return True  # a config jsonargparse may load (117pa-7) ...
     low = text.lower()
@@ -1616,6 +1622,12 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
 
 
+# a ``type`` key with a dotted value (its scope: mmengine imports ``<scope>.registry``, 122pa-1)
+_MM_DOTTED_TYPE = re.compile(r"""\btype['"]?[ \t]*:[ \t]*['"]?[A-Za-z_]\w*\.[A-Za-z_]""")
+# keys naming checkpoints a trainer loads (config_includes: LightningCLI, mmengine, NeMo; 122pa-3)
+_CHECKPOINT_KEYS = ("ckpt_path", "load_from", "resume_from", "init_from_nemo_model", "init_from_ptl_ckpt")
+# a dotted plain value (a key's or a list item's): a class path jsonargparse may import (122pa-4)
+_LIGHTNING_CLASS = re.compile(r"""[:\-\[,][ \t]*['"]?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+['"]?[ \t]*(?:$|[,\]}#])""", re.M)
 # keys of which one sits in any config jsonargparse evidently reads (config_includes._jsonargparse)
 _JSONARGPARSE_HINTS = ("trainer", "seed_everything", "fit", "class_path", "init_args", "model")
 # a value that starts with "/" or a drive (an absolute path)
@@ -1664,6 +1676,10 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets.kind(ct.MMENGINE)
         if module not in targets.modules:
             targets.modules.append(module)
+    for cls in included.class_strings if included else ():  # jsonargparse: a plain string class path (122pa-4)
+        targets.kind(ct.JSONARGPARSE)
+        if cls not in targets.paths:
+            targets.paths.append(cls)
     for cls in included.classes if included else ():  # pyannote.audio's pipeline/preprocessors names (119pa-6)
         targets.kind(ct.PYANNOTE)
         if cls not in targets.paths:
@@ -1711,6 +1727,8 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
         outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
     outside.extend(_hydra_includes(included))
     outside.extend(_jsonargparse_includes(included, acc, where))
+    _hydra_env_set(included.env_set, acc, where)
+    _config_checkpoints(included.checkpoints, acc, where)
     if outside:
         shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
         acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
@@ -1772,6 +1790,109 @@ def _hydra_includes(included: ci.Includes) -> list[str]:
     if len(included.searchpath) + len(included.defaults) > 2 * _MAX_REFS:
         out.append(f"more than {_MAX_REFS} Hydra search-path or defaults entries (the rest not checked)")
     return out
+
+
+# environment variables that make a process (or a program it starts) load code, a library or a program of the
+# variable's choosing (red team 122pa-2): the dynamic linker's, Python's, the shells', git's (GIT_CONFIG_* sets
+# any git config: core.fsmonitor, core.sshCommand run commands), Perl's, Ruby's, Node's, the JVM's, the
+# compilers torch.compile/Triton call (CC, CXX) and the programs libraries start by name (BROWSER, EDITOR …)
+_ENV_CODE = frozenset({
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+    "PYTHONWARNINGS", "PYTHONBREAKPOINT", "PYTHONUSERBASE", "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR",
+    "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONINSPECT", "BASH_ENV", "ENV", "SHELL", "SHELLOPTS", "BASHOPTS",
+    "PS4", "IFS", "PROMPT_COMMAND", "BROWSER", "EDITOR", "VISUAL", "PAGER", "SSH_ASKPASS", "SUDO_ASKPASS",
+    "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "LUA_INIT", "CC", "CXX", "LDSHARED", "CUDA_HOME",
+    "TRITON_LIBCUDA_PATH", "TRITON_PTXAS_PATH", "HOME", "XDG_CONFIG_HOME", "LESSOPEN", "LESSCLOSE",
+    "OPENSSL_CONF", "OPENSSL_ENGINES", "GCONV_PATH", "LOCPATH", "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE",
+})
+_ENV_CODE_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "NCCL_NET", "NCCL_TUNER", "NCCL_PROFILER")
+_ENV_CODE_SUFFIXES = ("_PLUGIN", "_PLUGIN_PATH", "_PLUGINS")
+# variables that only tune a run (threads, devices, logging): data, no finding
+_ENV_DATA = frozenset({
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMEXPR_MAX_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUDA_LAUNCH_BLOCKING",
+    "TOKENIZERS_PARALLELISM", "HYDRA_FULL_ERROR", "NCCL_DEBUG", "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE",
+    "NCCL_ASYNC_ERROR_HANDLING", "TF_CPP_MIN_LOG_LEVEL", "WANDB_MODE", "WANDB_SILENT", "PYTHONUNBUFFERED",
+    "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONFAULTHANDLER",
+})
+_HYDRA_ENV_SET = ("Hydra's run_job sets it while the task runs (env_override: os.environ.update of hydra.job.env_set), "
+                  "for the task and every process it starts")
+
+
+def env_var_loads_code(name: str) -> bool:
+    """Whether setting environment variable ``name`` makes a process load code or run a program of its value's
+    choosing (:data:`_ENV_CODE`; upper-cased: Windows' names ignore case)."""
+    up = name.strip().upper()
+    return up in _ENV_CODE or up.startswith(_ENV_CODE_PREFIXES) or up.endswith(_ENV_CODE_SUFFIXES)
+
+
+def _hydra_env_set(names: list[str], acc: _Acc, where: str) -> None:
+    """Hydra's ``hydra.job.env_set`` (red team 122pa-2, ``config.env-set``): a variable that loads code
+    (:func:`env_var_loads_code`) is ``unsafe``; any other outside :data:`_ENV_DATA`, and an env_set that is no
+    literal mapping, ``suspicious``. hydra-core 1.3 ``hydra/core/utils.py`` ``run_job``/``env_override``."""
+    code = [n for n in names if not n.startswith("<") and env_var_loads_code(n)]
+    other = [n for n in names if n not in code and n.strip().upper() not in _ENV_DATA]
+    if code:
+        acc.add("config.env-set", "critical", f"{where}: hydra.job.env_set sets environment variables that make "
+                f"a process load code or run a program: {', '.join(repr(n[:100]) for n in code[:10])}"
+                f"{' …' if len(code) > 10 else ''}; {_HYDRA_ENV_SET}", effect="unsafe")
+    if other:
+        shown = ", ".join(n[:200] if n.startswith("<") else repr(n[:100]) for n in other[:10])
+        acc.add("config.env-set", "high", f"{where}: hydra.job.env_set sets environment variables this scan did not "
+                f"judge: {shown}{' …' if len(other) > 10 else ''}; {_HYDRA_ENV_SET}", effect="suspicious")
+
+
+_CKPT_LOADERS = {
+    "lightning": "LightningCLI passes it to Trainer.fit/validate/test/predict, which torch.loads it "
+                 "(lightning/fabric/utilities/cloud_io.py _load)",
+    "lightning+weights_only=false": "LightningCLI passes it to Trainer.fit/validate/test/predict with the config's "
+                                    "weights_only: false — a full unpickle (lightning/fabric/utilities/cloud_io.py "
+                                    "_load)",
+    "mmengine": "mmengine's Runner (load_from/resume) or PretrainedInit (init_cfg) loads it with torch.load "
+                "(runner/checkpoint.py CheckpointLoader; torch's default weights_only: a full unpickle before "
+                "torch 2.6)",
+    "nemo": "NeMo restores it (ModelPT.maybe_init_from_pretrained_checkpoint: restore_from / torch.load; "
+            "exp_manager: Lightning's ckpt_path)",
+}
+# LightningCLI's ckpt_path values that name no file (checkpoint_connector._parse_ckpt_path)
+_CKPT_SPECIAL = frozenset({"last", "best", "hpc", "registry"})
+
+
+def _config_checkpoints(checkpoints: list[tuple[str, str, str]], acc: _Acc, where: str) -> None:
+    """Checkpoints a trainer loads by the config's word (red team 122pa-3): a Lightning/NeMo ``ckpt_path`` that
+    is an ``http`` URL is ``code.remote`` (``suspicious``): Lightning's ``_load`` forces ``weights_only=False``
+    for it (``torch.hub.load_state_dict_from_url``); a local path leaving the folder (``leave_reason``), or a
+    Lightning/NeMo path another fsspec scheme reads, is ``config.path-outside`` (``suspicious``). mmengine's
+    URLs (every OpenMMLab config has them: ``download.openmmlab.com``) are no finding."""
+    remote: list[str] = []
+    outside: list[str] = []
+    for key, value, loader in checkpoints[:_MAX_REFS]:
+        low = value.lower()
+        if loader.startswith("lightning") and (low in _CKPT_SPECIAL or low.startswith("registry:")):
+            continue
+        how = _CKPT_LOADERS[loader]
+        if "://" in value and low.startswith("http"):
+            if loader != "mmengine":
+                remote.append(f"{key} {value[:200]!r}: {how}; an http(s) URL is downloaded and unpickled with "
+                              "weights_only=False unless the config sets weights_only")
+            continue
+        if "://" in value and loader == "mmengine":
+            continue  # (mmengine's other schemes: a file backend's storage, as its URLs)
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if why is None and "\\" in value:
+            why = "holds a backslash"
+        if why is not None:
+            outside.append(f"{key} {value[:200]!r}: it {why}; {how}")
+    if len(checkpoints) > _MAX_REFS:
+        outside.append(f"more than {_MAX_REFS} checkpoints (the rest not checked)")
+    if remote:
+        acc.add("code.remote", "high", f"{where}: the config loads a checkpoint from the network: "
+                f"{'; '.join(remote[:5])}", effect="suspicious")
+    if outside:
+        acc.add("config.path-outside", "high", f"{where}: the config names checkpoints outside what a scan of this "
+                f"folder judged: {'; '.join(outside[:5])}{' …' if len(outside) > 5 else ''}", effect="suspicious")
 
 
 _JSONARGPARSE = ("jsonargparse/LightningCLI config", "jsonargparse (parse_value_or_config: a string given for a "
@@ -2342,7 +2463,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             shown = "; ".join(imported[:5]) + (f"; and {len(imported) - 5} more" if len(imported) > 5 else "")
             acc.add("code.remote", "high", f"{where}: diffusers components name libraries that are neither diffusers' "
                     f"own nor a file of the component's folder: {shown}; DiffusionPipeline.from_pretrained "
-                    "(get_class_obj_and_candidates) imports each as an installed module (importlib.import_module): "
+                    "(get_class_obj_and_candidates; a modular_model_index.json's ModularPipeline: "
+                    "simple_get_class_obj) imports each as an installed module (importlib.import_module): "
                     "its top-level code runs", effect="suspicious")
     if targets:
         _config_targets(doc, None, acc, where)
@@ -2443,6 +2565,20 @@ def _diffusers_imports(doc: dict[object, object], folder: Path | None) -> list[s
                 and not _path_leaves(f"{key}/{value[0]}") \
                 and not (folder is not None and (folder / key / f"{value[0]}.py").is_file()) and len(out) < _MAX_REFS:
             out.append(f"{key}: {value[0][:200]!r} ({value[1][:200]!r})")
+        elif isinstance(key, str) and not key.startswith("_") and isinstance(value, list) and len(value) == 3 \
+                and len(out) < _MAX_REFS:
+            # modular_model_index.json (red team 122pa-5): [library, Class, spec]; diffusers 0.36
+            # modular_pipelines/modular_pipeline.py ModularPipeline.__init__ → _dict_to_component_spec takes
+            # spec["type_hint"] = [library, Class] → pipeline_loading_utils.simple_get_class_obj:
+            # importlib.import_module(library) for a name that is no attribute of diffusers.pipelines (no file of
+            # the folder is looked for: an installed module)
+            spec = value[2]
+            hint = spec.get("type_hint") if isinstance(spec, dict) else None
+            libs = [value[0]] + ([hint[0]] if isinstance(hint, list) and len(hint) == 2 else [])
+            for lib in dict.fromkeys(lib for lib in libs if isinstance(lib, str) and lib):
+                if not _diffusers_library_known(lib):
+                    cls = value[1] if isinstance(value[1], str) else "?"
+                    out.append(f"{key}: {lib[:200]!r} ({cls[:200]!r}; modular type_hint)")
     return out
 
 

@@ -19,6 +19,13 @@ loader builds it (red team 116pa-2, -3, -5).
   appends each entry to the config search path (``file://PATH`` or a plain path: a folder joined to the
   working directory; ``pkg://MODULE``: ``importlib.resources.files`` imports that package; any other scheme:
   a config-source plugin) and composes the ``defaults`` list from every source.
+* **Hydra** ``hydra.job.env_set`` (red team 122pa-2): ``hydra/core/utils.py`` ``run_job`` runs the task inside
+  ``env_override(hydra_cfg.hydra.job.env_set)`` (``os.environ.update``: schema ``JobConf.env_set: Dict[str, str]``),
+  so every variable it names is set while the task runs. Read as ``hydra.searchpath`` is (interpolations:
+  described, merge keys followed), at ``hydra.job.env_set`` and — a group file of ``hydra/job`` (package
+  ``hydra.job``, the group's default) or of ``hydra`` — at a top-level ``env_set`` or ``job.env_set`` (and the
+  whole document under ``# @package hydra.job.env_set``). ``env_copy`` copies variables of the launching
+  environment into ``env_set`` (``config_loader_impl.py``): it chooses no value, and is not read.
 * **Hydra** ``defaults``: each entry (``path``, ``group: option``, ``group: [options]``, with ``optional``/
   ``override`` keywords and ``@package``) names ``group/option`` relative to a search-path root;
   ``FileConfigSource`` joins it with ``os.path.join`` and ``realpath`` — so ``//abs`` (one ``/`` is the root's
@@ -82,10 +89,20 @@ class Includes:
     # pyannote.audio (red team 119pa-6): the dotted class paths a pipeline's ``pipeline.name`` and
     # ``preprocessors.*.name`` give ``get_class_by_name`` (imported, then called with ``params``)
     classes: list[str] = field(default_factory=list)
+    # Hydra (red team 122pa-2): the environment variables ``hydra.job.env_set`` names (``<…>``: an env_set or
+    # ``job`` node that is no literal mapping, described)
+    env_set: list[str] = field(default_factory=list)
+    # checkpoints a trainer loads (red team 122pa-3): (key path, value, loader) — LightningCLI's ``ckpt_path``
+    # (loader ``lightning``, ``lightning+weights_only=false`` with ``weights_only: false`` beside it), mmengine's
+    # ``load_from``/``resume_from``/``init_cfg.checkpoint`` (``mmengine``), NeMo's (``nemo``)
+    checkpoints: list[tuple[str, str, str]] = field(default_factory=list)
+    # jsonargparse/LightningCLI (red team 122pa-4): dotted strings given for a class-typed argument, which
+    # jsonargparse imports as it imports a ``class_path`` (``subclass_spec_as_namespace``)
+    class_strings: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths
-                    or self.classes)
+                    or self.classes or self.env_set or self.checkpoints or self.class_strings)
 
 
 def _key(node: object) -> str | None:
@@ -158,13 +175,17 @@ def _shown(node: object) -> str:
     return repr(s[:200]) if s is not None else "a collection"
 
 
-def _read(root: object, out: Includes) -> None:
+def _read(root: object, out: Includes, package: str = "") -> None:
     """The includes of one document's root (a composed YAML node or a JSON value)."""
     if not _is_mapping(root):
+        if package:
+            _hydra(root, out, package)
         return
-    _hydra(root, out)
+    _hydra(root, out, package)
     _jsonargparse(root, out)
     _pyannote(root, out)
+    _mmengine_checkpoints(root, out)
+    _nemo_checkpoints(root, out)
     if _too_long(root):
         out.odd.append(f"a document of over {MAX_ITEMS} keys (the rest not read)")
     for k, v in _entries(root):
@@ -283,14 +304,54 @@ _DATA_KEY_ENDS = ("file", "files", "path", "paths", "dir", "dirs", "root", "fold
 _FILE_KEY_ENDS = ("ckpt", "checkpoint", "weights", "name", "pretrained", "output", "cache", "log", "logs")
 MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
 HYDRA_KEYWORDS = frozenset({"optional", "override"})
+# Hydra's ``# @package`` header (hydra/plugins/config_source.py ``ConfigSource._get_header_dict``: a comment line before the
+# first node); only ``hydra.job.env_set`` changes what this module reads
+_PACKAGE = re.compile(r"^#\s*@package\s+(hydra\.job\.env_set)\s*$", re.M)
 
 
-def _hydra(root: object, out: Includes) -> None:
-    """A top-level ``hydra.searchpath`` and ``defaults`` list (Hydra: see the module)."""
+def _env_set(node: object, where: str, out: Includes) -> None:
+    """The variable names of a Hydra ``env_set`` node (122pa-2): a mapping's keys (merge keys followed), or a
+    description of a node that is no literal mapping (an interpolation, a list); null sets nothing."""
+    if _is_mapping(node):
+        if _too_long(node):
+            out.env_set.append(f"<{where} lists over {MAX_ITEMS} variables (the rest not read)>")
+        for k, _v in _entries(node):
+            name = _key(k)
+            out.env_set.append(name[:200] if k is not _TOO_DEEP and name is not None
+                               else f"<a key of {where} that is no string>")
+        return
+    s = _scalar(node)
+    if node is None or (isinstance(node, yaml.ScalarNode) and not node.style
+                        and s in ("", "~", "null", "Null", "NULL")):
+        return
+    out.env_set.append(f"<{where} is {_shown(node)}, no literal mapping>")
+
+
+def _hydra_job(node: object, where: str, out: Includes) -> None:
+    """A Hydra ``job`` node: its ``env_set`` (122pa-2); a ``job`` node computed at load is described."""
+    if _is_mapping(node):
+        for k, v in _entries(node):
+            if _key(k) == "env_set":
+                _env_set(v, f"{where}.env_set", out)
+    elif (s := _scalar(node)) is not None and "${" in s:
+        out.env_set.append(f"<{where} is {_shown(node)}, no literal mapping>")
+
+
+def _hydra(root: object, out: Includes, package: str = "") -> None:
+    """A top-level ``hydra.searchpath`` and ``defaults`` list, and ``hydra.job.env_set`` (Hydra: see the module;
+    ``package``: the document's ``# @package`` header when it is ``hydra.job.env_set``)."""
+    if package == "hydra.job.env_set":
+        _env_set(root, "hydra.job.env_set", out)
     for k, v in _entries(root):
         key = _key(k)
+        if key == "env_set":  # (a group file of hydra/job: package hydra.job)
+            _env_set(v, "env_set", out)
+        elif key == "job":  # (a group file of hydra: package hydra)
+            _hydra_job(v, "job", out)
         if key == "hydra" and _is_mapping(v):
             for k2, v2 in _entries(v):
+                if _key(k2) == "job":
+                    _hydra_job(v2, "hydra.job", out)
                 if _key(k2) != "searchpath":
                     continue
                 items = _one_or_many(v2)
@@ -426,6 +487,130 @@ def _jsonargparse(root: object, out: Includes) -> None:
     out.config_paths.extend((k, v) for k, v, how in found
                             if k == INCLUDE or how == "top" or (how == "data-json" and lightning_own)
                             or (how != "data-json" and evident and (strong or how == "suffix")))
+    if evident:
+        _lightning_checkpoints(root, out)
+    if strong:
+        _lightning_class_strings(root, out)
+
+
+# LightningCLI's class-typed arguments (lightning/pytorch/cli.py: add_optimizer_args / add_lr_scheduler_args,
+# subclass-mode model/data) and Trainer's (trainer.py: callbacks list[Callback] | Callback, logger Logger |
+# Iterable[Logger] | bool, plugins PLUGIN_INPUT | list[PLUGIN_INPUT]); Trainer's ``strategy`` / ``accelerator`` /
+# ``precision`` are ``str`` first (a registry name), not read
+LIGHTNING_CLASS_KEYS = frozenset({"optimizer", "lr_scheduler", "model", "data"})
+TRAINER_CLASS_KEYS = frozenset({"callbacks", "logger", "plugins"})
+
+
+def _class_string(node: object, out: Includes) -> None:
+    s = _scalar(node)
+    if s is None or not _DOTTED.fullmatch(v := s.strip()) or v.lower().endswith(CONFIG_EXTS):
+        return  # (a config file name is a config path: _jsonargparse)
+    out.class_strings.append(v[:200])
+
+
+def _lightning_class_strings(root: object, out: Includes) -> None:
+    """Dotted strings for LightningCLI's class-typed arguments (122pa-4): jsonargparse 4.x ``_typehints.py``
+    ``adapt_typehints`` (subclass types) → ``subclass_spec_as_namespace`` takes a string as ``class_path``
+    and ``import_object`` imports it (its module's top-level code runs) before any type check."""
+    scopes: list[object] = [root]
+    scopes.extend(v for k, v in _entries(root) if _key(k) in LIGHTNING_SUBCOMMANDS and _is_mapping(v))
+    for node in scopes:
+        for k, v in _entries(node):
+            key = _key(k)
+            if key in LIGHTNING_CLASS_KEYS:
+                _class_string(v, out)
+            elif key == "trainer" and _is_mapping(v):
+                for k2, v2 in _entries(v):
+                    if _key(k2) in TRAINER_CLASS_KEYS:
+                        for item in _one_or_many(v2) or []:
+                            _class_string(item, out)
+
+
+def _path_value(node: object) -> str | None:
+    """A checkpoint path as the loader gets it (122pa-3): a string, stripped and bounded, or None for YAML's null
+    (``~``, ``null``, an empty plain scalar, a ``!!null`` tag) and an empty string."""
+    s = _scalar(node)
+    if s is None or (isinstance(node, yaml.ScalarNode) and (node.tag.endswith(":null") or (
+            not node.style and s in ("", "~", "null", "Null", "NULL")))):
+        return None
+    return s.strip()[:300] or None
+
+
+def _false(node: object) -> bool:
+    s = _scalar(node)
+    return node is False or (isinstance(node, yaml.ScalarNode) and s is not None and not node.style
+                             and s in ("false", "False", "FALSE"))  # (PyYAML's bool; YAML 1.1 no/off: not a bool here)
+
+
+def _lightning_checkpoints(root: object, out: Includes) -> None:
+    """``ckpt_path`` of an evident LightningCLI config, top level or under a subcommand (122pa-3):
+    ``LightningCLI._run_subcommand`` passes it (and ``weights_only``) to ``Trainer.fit``/``validate``/… →
+    ``_checkpoint_connector`` → ``strategy.load_checkpoint`` → lightning/fabric/utilities/cloud_io.py ``_load``:
+    a path starting ``http`` is ``torch.hub.load_state_dict_from_url(weights_only=False)`` unless the config sets
+    ``weights_only``; any other goes through fsspec (``s3://``, ``gs://`` …) to ``torch.load``."""
+    scopes: list[tuple[str, object]] = [("", root)]
+    for k, v in _entries(root):
+        if (key := _key(k)) in LIGHTNING_SUBCOMMANDS and _is_mapping(v):
+            scopes.append((f"{key}.", v))
+    for prefix, node in scopes:
+        pairs = [(_key(k), v) for k, v in _entries(node)]
+        unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
+        for k, v in pairs:
+            if k == "ckpt_path" and (p := _path_value(v)) is not None:
+                out.checkpoints.append((f"{prefix}ckpt_path", p,
+                                        "lightning+weights_only=false" if unsafe_load else "lightning"))
+
+
+def _mmengine_checkpoints(root: object, out: Includes) -> None:
+    """mmengine's checkpoints (122pa-3): a top-level ``load_from`` (``Runner.from_cfg`` → ``load_or_resume`` →
+    runner/checkpoint.py ``CheckpointLoader``: ``torch.load`` of a local file, ``load_url`` of an http one) or
+    mmcv 1.x ``resume_from``, and ``init_cfg`` (a mapping or a list of them, any depth) with ``type: Pretrained``:
+    its ``checkpoint`` (``PretrainedInit`` → ``load_checkpoint``)."""
+    for k, v in _entries(root):
+        if (key := _key(k)) in ("load_from", "resume_from") and (p := _path_value(v)) is not None:
+            out.checkpoints.append((key, p, "mmengine"))
+    stack: list[tuple[object, str]] = [(root, "")]
+    seen: set[int] = set()
+    nodes = 0
+    while stack and nodes < MAX_NODES:
+        node, under = stack.pop()
+        nodes += 1
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if _is_mapping(node):
+            pairs = [(_key(k), v) for k, v in _entries(node)]
+            if under == "init_cfg" and any(k == "type" and _scalar(v) == "Pretrained" for k, v in pairs):
+                for k2, v2 in pairs:
+                    if k2 == "checkpoint" and (p := _path_value(v2)) is not None:
+                        out.checkpoints.append(("init_cfg.checkpoint", p, "mmengine"))
+            stack.extend((v, k or "") for k, v in pairs if isinstance(v, (dict, list, yaml.MappingNode,
+                                                                        yaml.SequenceNode)))
+        else:
+            stack.extend((item, under) for item in _items(node) or [])
+
+
+# NeMo training configs (122pa-3, from the red team's lead): ``ModelPT.maybe_init_from_pretrained_checkpoint`` reads
+# the top-level ``init_from_nemo_model`` (a path, or a mapping of names to ``{path: …}``; ``restore_from``) and
+# ``init_from_ptl_ckpt`` (``torch.load``); exp_manager's ``resume_from_checkpoint`` (Lightning's ckpt_path)
+_NEMO_CKPT_KEYS = ("init_from_nemo_model", "init_from_ptl_ckpt")
+
+
+def _nemo_checkpoints(root: object, out: Includes) -> None:
+    for k, v in _entries(root):
+        key = _key(k)
+        if key in _NEMO_CKPT_KEYS:
+            if (p := _path_value(v)) is not None:
+                out.checkpoints.append((key, p, "nemo"))
+            elif _is_mapping(v):
+                for k2, v2 in _entries(v):
+                    for k3, v3 in _entries(v2):
+                        if _key(k3) == "path" and (p := _path_value(v3)) is not None:
+                            out.checkpoints.append((f"{key}.{_key(k2)}.path", p, "nemo"))
+        elif key == "exp_manager" and _is_mapping(v):
+            for k2, v2 in _entries(v):
+                if _key(k2) == "resume_from_checkpoint" and (p := _path_value(v2)) is not None:
+                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p, "nemo"))
 
 
 def from_doc(doc: object) -> Includes:
@@ -440,6 +625,8 @@ def from_yaml(text: str) -> Includes:
     the pure-Python one where libyaml's read no document or the two are known to differ (bounded as
     :func:`~mlbom.formats.yaml_tags.composed` is) — after mmengine's ``{{ _base_.x }}`` substitution."""
     out = Includes()
+    header = _PACKAGE.search(text)
+    package = header.group(1) if header else ""
     if "{{" in text:
         text = BASE_VAR.sub(lambda m: f'"{_MARK}{m.group(1)}"', text)
     parsers = loaders()
@@ -449,7 +636,8 @@ def from_yaml(text: str) -> Includes:
             break
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
-            _read(root, out)
-    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes"):
+            _read(root, out, package)
+    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set",
+                 "checkpoints", "class_strings"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

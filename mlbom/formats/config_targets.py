@@ -36,7 +36,10 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   (:func:`_bare_danger`; red team 18b-1: no key is needed). A string given for a non-``str`` type is
   parsed again with the loader (``load_value``), so a config inside a string value is judged as the
   file's (:meth:`Targets._nested`, red team 18b-3). Jsonnet (``parser_mode="jsonnet"``) is judged by
-  the language: :func:`_jsonnet` (red team 18b-2).
+  the language: :func:`_jsonnet` (red team 18b-2). A class-typed argument takes a plain dotted string as its
+  ``class_path`` (``subclass_spec_as_namespace``, red team 122pa-4): in an evident LightningCLI config any dotted
+  string of ``optimizer``/``lr_scheduler``/``model``/``data`` or ``trainer.callbacks``/``logger``/``plugins``
+  (top level or under a subcommand) is a target, read by :mod:`mlbom.formats.config_includes`.
 * **fiddle** serialisation (``fiddle._src.experimental.serialization.load_json``; NeMo 2's
   ``io.json``): every ``{"type": "pyref", "module": M, "name": N}`` object is resolved by
   ``import_symbol`` — ``importlib.import_module(M)`` then ``getattr`` along ``N`` — whatever the
@@ -158,7 +161,10 @@ CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 # keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
-COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors"})  # (pyannote: 119pa-6)
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__", "pipeline", "preprocessors",  # (pyannote: 119pa-6)
+                          "env_set",  # (Hydra's hydra.job.env_set: 122pa-2)
+                          *("ckpt_path", "load_from", "resume_from", "init_cfg", "init_from_nemo_model",
+                            "init_from_ptl_ckpt", "resume_from_checkpoint")})  # (checkpoints: 122pa-3)
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
 LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
@@ -224,6 +230,12 @@ class Targets:
     # modules a top-level mmengine ``custom_imports: {imports: …}`` names: ``Config.fromfile`` imports
     # them (``import_custom_modules`` defaults to True), so their top-level code runs on load
     modules: list[str] = field(default_factory=list)
+    # mmengine scopes (red team 122pa-1): ``_scope_`` of any mapping, a top-level ``default_scope``, the scope of a
+    # top-level ``runner_type`` — and, in an evident mmengine config (``mm_evidence``: a top-level key of
+    # :data:`MM_EVIDENCE`), of a dotted ``type`` (``_type_scopes`` until then): mmengine imports ``<scope>.registry``
+    scopes: list[str] = field(default_factory=list)
+    _type_scopes: list[str] = field(default_factory=list)
+    mm_evidence: bool = False
     # a reading met a key of :data:`INCLUDE_KEYS` (at any depth, as the parser decodes it): the document is
     # then composed and read as the loader builds it (:mod:`mlbom.formats.config_includes`, 116pa-2/-3/-5)
     include_keys: bool = False
@@ -288,6 +300,29 @@ class Targets:
         if type_denied(value) is not None:
             self.kind(MMENGINE)
             self._once("paths", value.strip())
+        if (scope := mm_scope_of(value)) is not None:  # (judged in an evident mmengine config: finish)
+            self._once("_type_scopes", scope)
+
+    def mm_scope(self, value: str, place: _Place | object) -> None:
+        """A string at ``place``: an mmengine scope (red team 122pa-1) when it is the value of a ``_scope_`` key
+        (any mapping), the top-level ``default_scope``, or the scope part of the top-level ``runner_type``
+        (``Registry.get``; its dotted path is judged as a ``type``'s)."""
+        if not isinstance(place, tuple):
+            return
+        v = value.strip()
+        if place[1] == "_scope_" or place == (None, "default_scope"):
+            # (a module name only: null, '~' or a name no import finds runs nothing)
+            if _MODULE_NAME.fullmatch(v) and v not in MM_SCOPES and v not in ("null", "Null", "NULL"):
+                self._once("scopes", v[:200])
+        elif place == (None, "runner_type"):
+            self.mm_type(v)
+            if (scope := mm_scope_of(v)) is not None:
+                self._once("scopes", scope)
+
+    def top_key(self, key: str | None) -> None:
+        """A top-level key: evidence of an mmengine config (:data:`MM_EVIDENCE`)."""
+        if key in MM_EVIDENCE:
+            self.mm_evidence = True
 
     def pend(self, item: tuple[str, str, _Place | object, int, bool]) -> None:
         if len(self._pending) < MAX_PENDING:
@@ -569,7 +604,9 @@ class Targets:
         """The targets of a text parsed inside this one (a resolver's argument), as this text's."""
         for k in inner.kinds:
             self.kind(k)
-        for which in ("paths", "computed", "resolvers", "env", "_callables", "imports", "modules"):
+        self.mm_evidence = self.mm_evidence or inner.mm_evidence
+        for which in ("paths", "computed", "resolvers", "env", "_callables", "imports", "modules", "scopes",
+                      "_type_scopes"):
             for item in getattr(inner, which):
                 self._once(which, item)
         self.logging.extend(x for x in inner.logging if x not in self.logging)
@@ -590,11 +627,17 @@ class Targets:
             for c in bare:
                 self._once("paths", c)
             self._callables = [c for c in self._callables if c not in bare]
+        if self.mm_evidence and self._type_scopes:
+            for scope in self._type_scopes:
+                self._once("scopes", scope)
+            self._type_scopes.clear()
+        if self.scopes:
+            self.kind(MMENGINE)
         return self
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
-                    or self.logging or self.imports or self.modules)
+                    or self.logging or self.imports or self.modules or self.scopes)
 
     def base(self, value: str, place: _Place | object) -> None:
         """A string at ``place``: a base config when it is the top-level ``_BASE_``/``_base_`` or an item
@@ -619,6 +662,33 @@ class Targets:
         if place == ((None, CUSTOM_IMPORTS), "imports") and value.strip():
             self.kind(MMENGINE)
             self._once("modules", value.strip()[:200])
+
+
+# mmengine's own scopes (config/utils.py MODULE2PACKAGE, with mmengine and mmcv): the OpenMMLab packages whose
+# ``<scope>.registry`` a config's scope imports by design (red team 122pa-1)
+MM_SCOPES = frozenset({"mmcls", "mmdet", "mmdet3d", "mmseg", "mmaction", "mmtrack", "mmpose", "mmedit", "mmocr",
+                       "mmgen", "mmfewshot", "mmrazor", "mmflow", "mmhuman3d", "mmrotate", "mmselfsup", "mmyolo",
+                       "mmpretrain", "mmagic", "mmengine", "mmcv",
+                       # mmengine's own dependencies, imported before any config is built (runner, registry):
+                       # ``type: torch.optim.SGD`` imports nothing new (tests/test_rt112pa_configs.py)
+                       "torch", "numpy"})
+# top-level keys of an mmengine/mmcv config (Runner.from_cfg's, mmcv 1.x's): a dotted ``type`` there has a scope
+MM_EVIDENCE = frozenset({"model", "default_scope", "_base_", "custom_imports", "runner_type", "train_cfg",
+                         "optim_wrapper", "train_dataloader", "val_dataloader", "test_dataloader", "work_dir",
+                         "load_from", "env_cfg", "default_hooks", "train_pipeline", "test_pipeline", "optimizer",
+                         "param_scheduler", "visualizer", "log_processor"})
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def mm_scope_of(value: object) -> str | None:
+    """The scope part of a dotted registry key (mmengine ``Registry.split_scope_key``: the text before the first
+    dot) when it is no OpenMMLab scope (:data:`MM_SCOPES`), or None."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE or not _DOTTED.fullmatch(v := value.strip()):
+        return None
+    scope = v.split(".", 1)[0]
+    return None if scope in MM_SCOPES else scope[:200]
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
@@ -1743,6 +1813,18 @@ class _Frame:
 _RELATIVE = re.compile(r"\$\{\s*\.")
 
 
+# keys whose dotted string value LightningCLI imports as a class (config_includes: 122pa-4)
+_LIGHTNING_CLASS_PLACES = frozenset({"optimizer", "lr_scheduler", "model", "data", "callbacks", "logger", "plugins"})
+
+
+def _lightning_class_place(place: _Place | object) -> bool:
+    """Whether a value at ``place`` sits under a key of :data:`_LIGHTNING_CLASS_PLACES` (or is an item of a list
+    there): config_includes then reads the composed document (122pa-4)."""
+    if isinstance(place, tuple) and place[1].isdigit():
+        place = place[0]
+    return isinstance(place, tuple) and place[1] in _LIGHTNING_CLASS_PLACES
+
+
 def _below(top: _Frame | None) -> _Place | object:
     """The place of the item ``top`` is reading (the root: None)."""
     if top is None:
@@ -1875,6 +1957,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
             if top is not None and top.is_map and top.want_key:
                 top.key_kind = ""
                 top.step = scalar
+                if top.place is None:
+                    out.top_key(scalar)
                 if scalar in INCLUDE_KEYS:
                     out.include_keys = True
                 elif scalar in COMPOSE_KEYS:  # (read from the composed document: config_includes)
@@ -1914,6 +1998,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     out.value(scalar, _below(top), max(doc, 0))
                     # (asked until both are set: an alias earlier sets `shaped` alone, and a leaving config
                     # path after it must still ask for the composed reading — 119 review)
+                    if not (out.shaped and out.include_keys) and _DOTTED.fullmatch(scalar.strip()) \
+                            and _lightning_class_place(_below(top)):
+                        out.include_keys = out.shaped = True  # a class path jsonargparse may import (122pa-4)
                     if not (out.shaped and out.include_keys) and ((_LEAVING.match(scalar.strip()) and (
                             scalar.rstrip().lower().endswith(CONFIG_EXTS)
                             or (top.is_map and top.step in LIGHTNING_CLI_KEYS)
@@ -1922,6 +2009,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
                         out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
                     out.custom_import(scalar, _below(top))
+                    out.mm_scope(scalar, _below(top))
                     out.base(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
                         out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
@@ -2626,6 +2714,9 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
                 out.kind(JSONARGPARSE)
             if isinstance(mm := item.get(TYPE_KEY), str):  # mmengine's registry key (112pa-4)
                 out.mm_type(mm)
+            if place is None:
+                for k in item:
+                    out.top_key(k if isinstance(k, str) else None)
             if item.get("type") == "pyref":
                 module, name = item.get("module"), item.get("name")
                 if isinstance(module, str) and isinstance(name, str):
@@ -2639,6 +2730,7 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
         elif isinstance(item, str):
             out.value(item, place)
             out.custom_import(item, place)
+            out.mm_scope(item, place)
             if "${" in item and depth == 0 and _node_parts(item) is not None:
                 out.pend((item, _VALUE, place[0] if place is not None else None, 0, False))
     out.settle(lambda n: doc if n == 0 else None)
@@ -3055,6 +3147,12 @@ def judge(targets: Targets) -> list[Judged]:
                           " (Config.fromfile imports them with "
                           "import_custom_modules=True, its default: their top-level code runs when the config "
                           "is loaded)", "suspicious"))
+    if targets.scopes:
+        out.append(Judged("code.remote", "high", "mmengine scope names modules this scan did not judge: "
+                          f"{_shown([repr(m) + (f' ({r})' if (r := import_risk(m)) else '') for m in targets.scopes])}"
+                          " (a _scope_, default_scope, runner_type or dotted type: mmengine's Registry imports "
+                          "'<scope>.registry' — registry/registry.py switch_scope_and_registry / get — so the "
+                          "package's top-level code runs when the config is built)", "suspicious"))
     out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
