@@ -185,7 +185,7 @@ class ModelCollector(FolderCollector):
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
                                 leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset(),
-                                keep_below=loader_code_below(path) if ctx.top_only else frozenset())
+                                keep_below=loader_files_below(path) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -617,18 +617,34 @@ def _below(name: str) -> str | None:
     return name
 
 
-def loader_code_below(folder: Path) -> frozenset[str]:
-    """The files in ``folder``'s sub-folders that its loader imports (:func:`_auto_map_modules`:
+CHAT_TEMPLATE_DIR = "additional_chat_templates"
+"""The folder of named chat templates beside a saved tokenizer or processor (transformers' ``utils/hub.py``
+``CHAT_TEMPLATE_DIR``): ``from_pretrained`` reads every ``*.jinja`` in it into the ``chat_template`` dict
+(``PreTrainedTokenizerBase.from_pretrained``, ``ProcessorMixin.get_processor_dict``) and
+``apply_chat_template`` renders one by name (``tools=`` picks ``tool_use``): red team 123d-1."""
+_MAX_CHAT_TEMPLATES = 100_000  # names listed in it (past it, the rest are left to the walk's own bounds)
+
+
+def loader_files_below(folder: Path) -> frozenset[str]:
+    """The files in ``folder``'s sub-folders that its loader imports or reads (:func:`_auto_map_modules`:
     ``sub/mod.py`` named by an ``auto_map``, ``custom_generate/generate.py`` and the requirements
-    beside it, their relative imports), as relative paths: what a model folder read for its own
-    files (``top_only``) holds of its sub-folders. Empty when its configs cannot be read (the
-    scan's ``code.remote`` then names what it could not place)."""
+    beside it, their relative imports; every ``additional_chat_templates/*.jinja``, the named chat
+    templates a tokenizer or processor loads, red team 123d-1), as relative paths: what a model folder
+    read for its own files (``top_only``) holds of its sub-folders. No module when its configs cannot
+    be read (the scan's ``code.remote`` then names what it could not place)."""
     named = _auto_map_modules(folder)
-    if "*" in named:
-        return frozenset()
-    out = {f"{n}.py" for n in named if "/" in n and _below(n) is not None}
+    out = set() if "*" in named else {f"{n}.py" for n in named if "/" in n and _below(n) is not None}
     if CUSTOM_GENERATE in out:
         out.add("custom_generate/requirements.txt")
+    try:
+        with os.scandir(folder / CHAT_TEMPLATE_DIR) as it:  # (transformers' glob("*.jinja"): any entry so named)
+            for n, e in enumerate(it):
+                if n >= _MAX_CHAT_TEMPLATES:
+                    break
+                if e.name.endswith(".jinja"):
+                    out.add(f"{CHAT_TEMPLATE_DIR}/{e.name}")
+    except OSError:
+        pass  # (none, or not a folder: a link the walk records by its own rules)
     return frozenset(out)
 
 
@@ -786,13 +802,14 @@ def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
 # the loader configs whose loader reads the folder's sub-folders too (diffusers' components,
 # sentence-transformers' modules, MLflow's artifacts): the whole folder is the model
 TREE_CONFIGS: frozenset[str] = frozenset({"model_index.json", "modules.json", "MLmodel"})
-_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json"}
+_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json", CHAT_TEMPLATE_DIR}
 
 
 def model_folder(names: frozenset[str] | set[str]) -> bool:
     """Whether a folder with these file names is a model folder by what a loader reads it by
-    (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
-    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
+    (:data:`LOADER_CONFIGS`, a spaCy pipeline, the named chat templates' folder :data:`CHAT_TEMPLATE_DIR`):
+    the one predicate the sweep groups weights by."""
+    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names) or CHAT_TEMPLATE_DIR in names
 
 
 def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
@@ -802,7 +819,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     the BOM said complete). A regular file of a loader-specific name (any of :data:`LOADER_CONFIGS`
     but :data:`GENERIC_CONFIGS`: ``tokenizer_config.json``, ``chat_template.jinja``,
     ``generation_config.json``, ``adapter_config.json``, ``modules.json``, ``MLmodel``…) is evidence
-    by its name; a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
+    by its name, and so is a folder ``additional_chat_templates/`` (:data:`CHAT_TEMPLATE_DIR`, 123d-1);
+    a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
     app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
     holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
     ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
@@ -818,6 +836,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
 
     if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS):
         return True
+    if CHAT_TEMPLATE_DIR in names and os.path.isdir(folder / CHAT_TEMPLATE_DIR):
+        return True  # (loader-specific: the named chat templates a tokenizer or processor loads, 123d-1)
     generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
     if "config.json" in generic:
         from mlbom.formats.safe_read import read_bounded

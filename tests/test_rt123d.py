@@ -1,0 +1,47 @@
+"""Red team 123d (discovery after fix122gd): the named chat templates of a saved tokenizer (123d-1), the
+configs transformers reads an ``auto_map`` from (123d-7), ``custom_pipelines`` (123d-6), by-name evidence
+that collides with common non-ML files (123d-3), a weightless config whose scan is ``suspicious`` (123d-2),
+and the sweep's cost on run folders' configs (123d-4) and protobuf-like files (123d-5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import file_refs, model_verdicts
+
+_TEMPLATE = "{{ ''.__class__.__mro__[1].__subclasses__() }}{% for m in messages %}{{ m.content }}{% endfor %}"
+
+
+def _tokenizer(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "PreTrainedTokenizerFast"}))
+    (folder / "tokenizer.json").write_text(json.dumps({"version": "1.0", "model": {"type": "BPE", "vocab": {},
+                                                                                    "merges": []}}))
+    (folder / "chat_template.jinja").write_text("{% for m in messages %}{{ m.content }}{% endfor %}")
+
+
+# --- 123d-1: additional_chat_templates/*.jinja ----------------------------------------------------------------
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_additional_chat_templates_are_the_models_files(tmp_path: Path, weights: bool) -> None:
+    proj = tmp_path / "proj"
+    _tokenizer(proj / "tok")
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    (proj / "tok" / "additional_chat_templates").mkdir()
+    (proj / "tok" / "additional_chat_templates" / "tool_use.jinja").write_text(_TEMPLATE)
+    if weights:
+        (proj / "tok" / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    assert model_verdicts(proj) == {"model:tok": "unsafe"}
+    assert "model:tok#additional_chat_templates/tool_use.jinja" in file_refs(proj)
+
+
+def test_a_folder_holding_only_additional_chat_templates_is_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "proc" / "additional_chat_templates").mkdir(parents=True)
+    (proj / "proc" / "additional_chat_templates" / "tool_use.jinja").write_text(_TEMPLATE)
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    assert model_verdicts(proj) == {"model:proc": "unsafe"}
+    assert "model:proc#additional_chat_templates/tool_use.jinja" in file_refs(proj)
