@@ -2026,9 +2026,10 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
 
 
 # the configs from_pretrained reads an auto_map from (public: the stray sweep takes a folder holding one as a
-# model folder, collectors/models.LOADER_CONFIGS)
+# model folder, collectors/models.LOADER_CONFIGS); red team 123d-7: AutoVideoProcessor's
+# video_preprocessor_config.json (transformers' VIDEO_PROCESSOR_NAME, >= 4.52; AutoProcessor reads it too)
 AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
-                    "feature_extractor_config.json", "image_processor_config.json")
+                    "feature_extractor_config.json", "image_processor_config.json", "video_preprocessor_config.json")
 _MAX_CONFIG = 4 << 20
 
 

@@ -45,3 +45,31 @@ def test_a_folder_holding_only_additional_chat_templates_is_a_model(tmp_path: Pa
     (proj / "requirements.txt").write_text("transformers==4.50.0\n")
     assert model_verdicts(proj) == {"model:proc": "unsafe"}
     assert "model:proc#additional_chat_templates/tool_use.jinja" in file_refs(proj)
+
+
+# --- 123d-7: video_preprocessor_config.json's auto_map ----------------------------------------------------------
+
+_VIDEO = {"video_processor_type": "AcmeVideoProcessor", "auto_map": {"AutoVideoProcessor": "video_acme.AcmeVideoProcessor"}}
+
+
+def test_a_video_preprocessor_config_folder_is_a_model_with_its_code(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "vproc").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("transformers==4.52.0\n")
+    (proj / "vproc" / "video_preprocessor_config.json").write_text(json.dumps(_VIDEO))
+    (proj / "vproc" / "video_acme.py").write_text("import os\nos.system('true')\n")
+    assert model_verdicts(proj) == {"model:vproc": "suspicious"}
+    assert "model:vproc#video_acme.py" in file_refs(proj)
+
+
+def test_a_video_preprocessor_auto_map_module_below_is_the_models_file(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    m = proj / "m"
+    (m / "proc").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("transformers==4.52.0\n")
+    (m / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (m / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    amap = {"auto_map": {"AutoVideoProcessor": "proc/video_acme.AcmeVideoProcessor"}}
+    (m / "video_preprocessor_config.json").write_text(json.dumps(amap))
+    (m / "proc" / "video_acme.py").write_text("import os\nos.system('true')\n")
+    assert "model:m#proc/video_acme.py" in file_refs(proj)
