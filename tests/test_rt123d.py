@@ -73,3 +73,18 @@ def test_a_video_preprocessor_auto_map_module_below_is_the_models_file(tmp_path:
     (m / "video_preprocessor_config.json").write_text(json.dumps(amap))
     (m / "proc" / "video_acme.py").write_text("import os\nos.system('true')\n")
     assert "model:m#proc/video_acme.py" in file_refs(proj)
+
+
+# --- 123d-6: a config.json holding only custom_pipelines ---------------------------------------------------------
+
+@pytest.mark.parametrize("doc", [
+    {"custom_pipelines": {"sentiment": {"impl": "pipe.SentimentPipeline", "pt": ["AutoModel"], "tf": []}}},
+    {"text_config": {"auto_map": {"AutoConfig": "pipe.AcmeConfig"}}}])
+def test_a_config_json_naming_a_module_is_a_model(tmp_path: Path, doc: dict[str, object]) -> None:
+    proj = tmp_path / "proj"
+    (proj / "bert-sentiment").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("transformers==4.50.0\n")
+    (proj / "bert-sentiment" / "config.json").write_text(json.dumps(doc))
+    (proj / "bert-sentiment" / "pipe.py").write_text("import os\nos.system('true')\n")
+    assert model_verdicts(proj) == {"model:bert-sentiment": "suspicious"}
+    assert "model:bert-sentiment#pipe.py" in file_refs(proj)

@@ -788,8 +788,9 @@ LOADER_CONFIGS: frozenset[str] = frozenset({
 # folder holding one and no weight file is a model of its own): every one but the generic names below
 # a web app or a training run also writes, where only content evidence counts (:func:`config_evidence`).
 GENERIC_CONFIGS: frozenset[str] = frozenset({"config.json", "config.yaml", "config.yml", "hparams.yaml"})
-# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from)
-_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version")
+# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from:
+# auto_map, and custom_pipelines, whose task "impl" pipeline() imports, red team 123d-6)
+_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version", "custom_pipelines")
 
 
 def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
@@ -822,8 +823,9 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     by its name, and so is a folder ``additional_chat_templates/`` (:data:`CHAT_TEMPLATE_DIR`, 123d-1);
     a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
     app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
-    holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
-    ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
+    holding a key transformers writes or acts on (``model_type``, ``architectures``, ``auto_map``,
+    ``transformers_version``, ``custom_pipelines``) or naming a module a loader imports at any depth
+    (:func:`_named_modules`, 123d-6), or any of them whose scan (the scanner's config rules: a Hydra
     ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is ``unsafe`` (a deny-listed
     callable: not merely a class of the project's own, which a training run's configs name)."""
     import stat
@@ -846,8 +848,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
             doc = load_json(read_bounded(folder / "config.json", MAX_CONFIG), folder / "config.json").value
         except (MlbomError, OSError):
             doc = None
-        if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
-            return True
+        if isinstance(doc, dict) and (any(k in doc for k in _HF_CONFIG_KEYS) or _named_modules(doc)):
+            return True  # (a module named at any depth: a sub-config's auto_map, 123d-6)
     # unsafe only: a training run's config naming its own classes (a Hydra `_target_: src.models.Net`, a
     # LightningCLI run's saved `config.yaml` with `class_path: torch.optim.Adam`) is suspicious as read
     # alone, and is the project's code, not a model it ships
