@@ -88,3 +88,31 @@ def test_a_config_json_naming_a_module_is_a_model(tmp_path: Path, doc: dict[str,
     (proj / "bert-sentiment" / "pipe.py").write_text("import os\nos.system('true')\n")
     assert model_verdicts(proj) == {"model:bert-sentiment": "suspicious"}
     assert "model:bert-sentiment#pipe.py" in file_refs(proj)
+
+
+# --- 123d-3: by-name evidence that collides with common non-ML files -------------------------------------------
+
+def test_a_terraform_modules_json_is_no_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    mods = proj / "infra" / ".terraform" / "modules"
+    (mods / "vpc" / "functions").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("flask==3.0.0\n")
+    (proj / "infra" / "main.tf").write_text('module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n')
+    (mods / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "vpc", "Source": "registry.terraform.io/terraform-aws-modules/vpc/aws", "Dir": ".terraform/modules/vpc"}]}))
+    (mods / "vpc" / "main.tf").write_text('resource "aws_vpc" "this" {}\n')
+    (mods / "vpc" / "functions" / "notify_slack.py").write_text("import os, urllib.request\nURL = os.environ['U']\n")
+    (proj / "train").mkdir()
+    (proj / "train" / "hyperparams.yaml").write_text("lr: 0.001\nbatch_size: 32\n")
+    assert model_verdicts(proj) == {}
+
+
+def test_a_sentence_transformers_or_speechbrain_folder_with_no_weight_is_still_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "st").mkdir(parents=True)
+    (proj / "sb").mkdir()
+    (proj / "requirements.txt").write_text("sentence-transformers==3.0.0\nspeechbrain==1.0.0\n")
+    (proj / "st" / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "",
+                                                           "type": "sentence_transformers.models.Transformer"}]))
+    (proj / "sb" / "hyperparams.yaml").write_text("enc: !new:speechbrain.lobes.models.ECAPA_TDNN\n  input_size: 80\n")
+    assert set(model_verdicts(proj)) == {"model:st", "model:sb"}

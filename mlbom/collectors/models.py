@@ -813,6 +813,27 @@ def model_folder(names: frozenset[str] | set[str]) -> bool:
     return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names) or CHAT_TEMPLATE_DIR in names
 
 
+def _st_modules(data: bytes, path: Path) -> bool:
+    """A ``modules.json`` as sentence-transformers writes it: a JSON list of module objects
+    (``{"idx", "name", "path", "type"}``); Terraform's ``.terraform/modules/modules.json`` is an object."""
+    try:
+        doc = load_json(data, path).value
+    except MlbomError:
+        return False
+    return isinstance(doc, list) and any(isinstance(m, dict) for m in doc)
+
+
+_HYPERPYYAML_TAG = re.compile(rb"!(?:new|name|apply|applyref|ref|copy|tuple|include|module|placeholder|PLACEHOLDER)\b")
+
+# Loader-specific names that collide with common non-ML files (red team 123d-3: every `terraform init`-ed
+# project holds `.terraform/modules/modules.json`; a training project's plain `hyperparams.yaml`): evidence
+# by their content, as their loader reads it, not by the name alone
+_CONTENT_NAMED: dict[str, Callable[[bytes, Path], bool]] = {
+    "modules.json": _st_modules,
+    "hyperparams.yaml": lambda data, _path: _HYPERPYYAML_TAG.search(data) is not None,  # SpeechBrain's HyperPyYAML
+}
+
+
 def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     """Whether a model folder holding no weight file is a model all the same, by the loader configs
     ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
@@ -820,7 +841,9 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     the BOM said complete). A regular file of a loader-specific name (any of :data:`LOADER_CONFIGS`
     but :data:`GENERIC_CONFIGS`: ``tokenizer_config.json``, ``chat_template.jinja``,
     ``generation_config.json``, ``adapter_config.json``, ``modules.json``, ``MLmodel``…) is evidence
-    by its name, and so is a folder ``additional_chat_templates/`` (:data:`CHAT_TEMPLATE_DIR`, 123d-1);
+    by its name, and so is a folder ``additional_chat_templates/`` (:data:`CHAT_TEMPLATE_DIR`, 123d-1),
+    but for the names common outside ML (:data:`_CONTENT_NAMED`, 123d-3: ``modules.json`` only as a JSON
+    list of modules, ``hyperparams.yaml`` only holding a HyperPyYAML tag);
     a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
     app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
     holding a key transformers writes or acts on (``model_type``, ``architectures``, ``auto_map``,
@@ -836,8 +859,18 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
         except (OSError, ValueError):
             return False
 
-    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS):
+    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS and n not in _CONTENT_NAMED):
         return True
+    for n in sorted(names & _CONTENT_NAMED.keys()):
+        if regular(n):
+            from mlbom.formats.safe_read import read_bounded
+
+            try:
+                data = read_bounded(folder / n, MAX_CONFIG)
+            except (MlbomError, OSError):
+                return True  # (never silently none: the model's scan records what it cannot read)
+            if _CONTENT_NAMED[n](data, folder / n):
+                return True
     if CHAT_TEMPLATE_DIR in names and os.path.isdir(folder / CHAT_TEMPLATE_DIR):
         return True  # (loader-specific: the named chat templates a tokenizer or processor loads, 123d-1)
     generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
