@@ -116,3 +116,44 @@ def test_a_sentence_transformers_or_speechbrain_folder_with_no_weight_is_still_a
                                                            "type": "sentence_transformers.models.Transformer"}]))
     (proj / "sb" / "hyperparams.yaml").write_text("enc: !new:speechbrain.lobes.models.ECAPA_TDNN\n  input_size: 80\n")
     assert set(model_verdicts(proj)) == {"model:st", "model:sb"}
+
+
+# --- 123d-2: a third-party command runner; a suspicious weightless config is never silent -----------------------
+
+@pytest.mark.parametrize("target", ["invoke.run", "sarge.run", "plumbum.local", "sh.bash", "asteval.Interpreter"])
+def test_a_config_calling_a_command_runner_is_a_model(tmp_path: Path, target: str) -> None:
+    proj = tmp_path / "proj"
+    (proj / "release" / "detector").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("hydra-core==1.3.2\ninvoke==2.2.0\n")
+    (proj / "release" / "detector" / "config.yaml").write_text(f"model:\n  _target_: {target}\n  command: 'true'\n")
+    assert model_verdicts(proj) == {"model:release/detector": "unsafe"}
+
+
+def _findings(proj: Path) -> list[tuple[str, str, str | None]]:
+    from mlbom.inventory import Inputs, generate
+
+    bom = generate(Inputs(project_dir=proj), reproducible=True)
+    return [(f.id, f.severity, f.source) for f in bom.findings if f.id == "project.config-code"]
+
+
+def test_a_suspicious_weightless_config_is_a_low_finding_not_a_model(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "conf").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("hydra-core==1.3.2\n")
+    (proj / "conf" / "config.yaml").write_text("model:\n  _target_: acme_runner.run\n  command: 'true'\n")
+    assert model_verdicts(proj) == {}
+    assert _findings(proj) == [("project.config-code", "low", "conf/config.yaml")]
+
+
+def test_config_code_findings_are_bounded(tmp_path: Path) -> None:
+    from mlbom.collectors.models import MAX_CONFIG_CODE_FINDINGS
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("hydra-core==1.3.2\n")
+    for i in range(MAX_CONFIG_CODE_FINDINGS + 5):
+        (proj / "outputs" / f"run{i:03d}" / ".hydra").mkdir(parents=True)
+        (proj / "outputs" / f"run{i:03d}" / ".hydra" / "config.yaml").write_text("model:\n  _target_: src.Net\n")
+    got = _findings(proj)
+    assert len(got) == MAX_CONFIG_CODE_FINDINGS + 1
+    assert sum(g[2] is None for g in got) == 1 and all(g[1] == "low" for g in got)

@@ -834,7 +834,8 @@ _CONTENT_NAMED: dict[str, Callable[[bytes, Path], bool]] = {
 }
 
 
-def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
+def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
+                    code: list[tuple[str, str]] | None = None) -> bool:
     """Whether a model folder holding no weight file is a model all the same, by the loader configs
     ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
     ``config.json`` whose ``auto_map`` names a module ``AutoConfig`` imports, were in no model and
@@ -850,7 +851,9 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     ``transformers_version``, ``custom_pipelines``) or naming a module a loader imports at any depth
     (:func:`_named_modules`, 123d-6), or any of them whose scan (the scanner's config rules: a Hydra
     ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is ``unsafe`` (a deny-listed
-    callable: not merely a class of the project's own, which a training run's configs name)."""
+    callable: not merely a class of the project's own, which a training run's configs name). ``code``,
+    when given, receives ``(name, reason)`` for each generic config whose scan is ``suspicious`` (the
+    scan's first reason): never a model, but never silent either (red team 123d-2, :func:`stray_models`)."""
     import stat
 
     def regular(name: str) -> bool:
@@ -886,7 +889,15 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
     # unsafe only: a training run's config naming its own classes (a Hydra `_target_: src.models.Net`, a
     # LightningCLI run's saved `config.yaml` with `class_path: torch.optim.Adam`) is suspicious as read
     # alone, and is the project's code, not a model it ships
-    return any(scan_file(folder / n, display=n, with_hash=False).verdict == "unsafe" for n in generic)
+    for n in generic:
+        r = scan_file(folder / n, display=n, with_hash=False)
+        if r.verdict == "unsafe":
+            return True
+        if r.verdict == "suspicious" and code is not None:
+            first = next((f for f in r.findings if f.severity in ("critical", "high", "medium")),
+                         r.findings[0] if r.findings else None)
+            code.append((n, first.message if first else "suspicious"))
+    return False
 
 
 _STRAY_DEPTH = 64
@@ -1579,10 +1590,12 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     bare = {f for f, kind in folders.items() if kind != "spacy" and f not in direct
             and (kind == "flat" or f not in weighed)}
     evident: dict[Path, bool] = {}
+    config_code: dict[Path, list[tuple[str, str]]] = {}
 
     def evidenced(f: Path) -> bool:
         if f not in evident:
-            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()))
+            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()),
+                                         code=config_code.setdefault(f, []))
         return evident[f]
 
     others = [c for c in covered | (envs or set()) if c != root]
@@ -1653,7 +1666,33 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             done.add(sub)
             out.append((sub, holds))
             singles = [p for p in singles if not (p.parent == sub if holds else sub in p.parents)]
+    if notes is not None:
+        notes.extend(_config_code_findings(top, config_code, {f for f, _ in out}))
     return sorted(out) + [(p, False) for p in sorted(singles)]
+
+
+MAX_CONFIG_CODE_FINDINGS = 20  # project.config-code findings, one per file (past it: one that counts the rest)
+
+
+def _config_code_findings(top: Path, config_code: dict[Path, list[tuple[str, str]]],
+                          models: set[Path]) -> list[Finding]:
+    """A low ``project.config-code`` finding per generic config of a weightless folder that is no model
+    whose scan is ``suspicious`` (red team 123d-2: a Hydra ``_target_`` naming a callable no deny-list
+    holds is a model only when ``unsafe``; a training run's configs naming its own classes are the
+    project's code — but an unknown callable a config calls must not vanish silently): at most
+    :data:`MAX_CONFIG_CODE_FINDINGS`, then one that says how many more."""
+    found = sorted((f, n, why) for f, items in config_code.items() if f not in models for n, why in items)
+    out: list[Finding] = []
+    for f, n, why in found[:MAX_CONFIG_CODE_FINDINGS]:
+        rel = (f / n).relative_to(top).as_posix()
+        out.append(Finding(id="project.config-code", severity="low", source=rel,
+                           message=f"{rel}: a config naming code a loader may call (suspicious, no model: nothing a "
+                                   f"loader reads beside it): {why[:300]}"))
+    if len(found) > MAX_CONFIG_CODE_FINDINGS:
+        out.append(Finding(id="project.config-code", severity="low",
+                           message=f"{len(found) - MAX_CONFIG_CODE_FINDINGS:,} more configs of folders holding no "
+                                   "model name code a loader may call (suspicious; not listed one by one)"))
+    return out
 
 
 def _spacy_components(folder: Path) -> list[Path]:
