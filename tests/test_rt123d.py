@@ -157,3 +157,24 @@ def test_config_code_findings_are_bounded(tmp_path: Path) -> None:
     got = _findings(proj)
     assert len(got) == MAX_CONFIG_CODE_FINDINGS + 1
     assert sum(g[2] is None for g in got) == 1 and all(g[1] == "low" for g in got)
+
+
+# --- 123d-4: the sweep's cost on run folders' configs -----------------------------------------------------------
+
+def test_run_folders_configs_are_scanned_once_per_content_and_plain_ones_not_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.collectors import models
+    from tests.helpers import counting_calls
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("hydra-core==1.3.2\nlightning==2.2.0\n")
+    hydra = "".join(f"layer{i}:\n  _target_: src.models.blocks.Block\n  dim: {i}\n" for i in range(20))
+    for i in range(30):
+        (proj / "outputs" / f"run{i}" / ".hydra").mkdir(parents=True)
+        (proj / "outputs" / f"run{i}" / ".hydra" / "config.yaml").write_text(hydra)
+        (proj / "lightning_logs" / f"version_{i}").mkdir(parents=True)
+        (proj / "lightning_logs" / f"version_{i}" / "hparams.yaml").write_text(f"lr: 0.001\nseed: {i}\nhidden: 128\n")
+    with counting_calls(monkeypatch, models, "scan_file") as calls:
+        assert model_verdicts(proj) == {}
+    assert calls[0] == 1  # (was 60: one scan per run folder's config)

@@ -835,7 +835,8 @@ _CONTENT_NAMED: dict[str, Callable[[bytes, Path], bool]] = {
 
 
 def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
-                    code: list[tuple[str, str]] | None = None) -> bool:
+                    code: list[tuple[str, str]] | None = None,
+                    judged: dict[tuple[str, bytes], tuple[str, str]] | None = None) -> bool:
     """Whether a model folder holding no weight file is a model all the same, by the loader configs
     ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
     ``config.json`` whose ``auto_map`` names a module ``AutoConfig`` imports, were in no model and
@@ -853,7 +854,11 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
     ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is ``unsafe`` (a deny-listed
     callable: not merely a class of the project's own, which a training run's configs name). ``code``,
     when given, receives ``(name, reason)`` for each generic config whose scan is ``suspicious`` (the
-    scan's first reason): never a model, but never silent either (red team 123d-2, :func:`stray_models`)."""
+    scan's first reason): never a model, but never silent either (red team 123d-2, :func:`stray_models`).
+    A generic config is scanned only when the text rules may judge something in it
+    (:func:`mlbom.scanner.text_may_be_judged`: a plain ``hparams.yaml`` is ``safe`` unread by them),
+    and once per name and content in a sweep (``judged``: a Hydra multirun's run folders hold the
+    same ``.hydra/config.yaml``): red team 123d-4, the sweep's cost."""
     import stat
 
     def regular(name: str) -> bool:
@@ -890,14 +895,41 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
     # LightningCLI run's saved `config.yaml` with `class_path: torch.optim.Adam`) is suspicious as read
     # alone, and is the project's code, not a model it ships
     for n in generic:
-        r = scan_file(folder / n, display=n, with_hash=False)
-        if r.verdict == "unsafe":
+        verdict, why = _config_verdict(folder / n, n, judged)
+        if verdict == "unsafe":
             return True
-        if r.verdict == "suspicious" and code is not None:
-            first = next((f for f in r.findings if f.severity in ("critical", "high", "medium")),
-                         r.findings[0] if r.findings else None)
-            code.append((n, first.message if first else "suspicious"))
+        if verdict == "suspicious" and code is not None:
+            code.append((n, why))
     return False
+
+
+def _config_verdict(path: Path, name: str, judged: dict[tuple[str, bytes], tuple[str, str]] | None) -> tuple[str, str]:
+    """The scan's verdict of a generic config and its first reason (:func:`config_evidence`): ``safe``
+    unscanned when the text rules would judge nothing in it, a verdict ``judged`` holds for the same
+    name and content, else its scan's."""
+    import hashlib
+
+    from mlbom.formats.safe_read import read_bounded
+    from mlbom.scanner import text_may_be_judged
+
+    key: tuple[str, bytes] | None = None
+    try:
+        data = read_bounded(path, MAX_CONFIG)
+    except (MlbomError, OSError):
+        data = None  # (the scan says what it cannot read)
+    if data is not None:
+        if not text_may_be_judged(data, name):
+            return "safe", ""
+        key = (name, hashlib.sha256(data).digest())
+        if judged is not None and key in judged:
+            return judged[key]
+    r = scan_file(path, display=name, with_hash=False)
+    first = next((f for f in r.findings if f.severity in ("critical", "high", "medium")),
+                 r.findings[0] if r.findings else None)
+    out = (r.verdict, first.message if first else r.verdict)
+    if key is not None and judged is not None:
+        judged[key] = out
+    return out
 
 
 _STRAY_DEPTH = 64
@@ -1591,11 +1623,12 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             and (kind == "flat" or f not in weighed)}
     evident: dict[Path, bool] = {}
     config_code: dict[Path, list[tuple[str, str]]] = {}
+    judged: dict[tuple[str, bytes], tuple[str, str]] = {}  # (a generic config's verdict by name and content)
 
     def evidenced(f: Path) -> bool:
         if f not in evident:
             evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()),
-                                         code=config_code.setdefault(f, []))
+                                         code=config_code.setdefault(f, []), judged=judged)
         return evident[f]
 
     others = [c for c in covered | (envs or set()) if c != root]
