@@ -178,3 +178,59 @@ def test_run_folders_configs_are_scanned_once_per_content_and_plain_ones_not_at_
     with counting_calls(monkeypatch, models, "scan_file") as calls:
         assert model_verdicts(proj) == {}
     assert calls[0] == 1  # (was 60: one scan per run folder's config)
+
+
+# --- 123d-5: what only starts like ONNX gets no full scan -------------------------------------------------------
+
+def _ld(field: int, data: bytes) -> bytes:
+    n, size = len(data), b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        size += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return bytes([field << 3 | 2]) + size + data
+
+
+def test_the_onnx_head_sniff_reads_modelproto_fields() -> None:
+    from mlbom.formats.onnx import onnx_model_head
+
+    graph = _ld(7, _ld(1, b"\x08\x01") + _ld(2, b"g"))
+    model = b"\x08\x08" + _ld(2, b"pytorch") + _ld(3, b"2.1") + graph + _ld(8, b"\x08\x11")
+    assert onnx_model_head(model, whole=True)
+    assert onnx_model_head(model[:12], whole=False)  # (a head cut inside producer_version: graph still ahead)
+    assert onnx_model_head(b"\x08\x08" + _ld(2, b"x") + _ld(7, b"\x00" * 10_000)[:100], whole=False)
+    shard = b"\x08\x07" + b"\x12\x01\x00" * 2000  # a repeated field 2: no writer's ModelProto
+    assert not onnx_model_head(shard[:4096], whole=False)
+    assert not onnx_model_head(b"\x08\x01\x12\x03abc\x1a\x02xy", whole=True)  # no graph
+    assert not onnx_model_head(b"\x08\x08" + _ld(2, b"x") + _ld(8, b"\x08\x11") + graph, whole=True)  # out of order
+    assert not onnx_model_head(b"\x08\x08" + _ld(2, b"x") + b"\x50\x01" + graph, whole=True)  # field 10: no ModelProto's
+    assert not onnx_model_head(b"\x08\xc8\x01" + graph, whole=True)  # ir_version 200
+
+
+def test_protobuf_shards_that_only_start_like_onnx_are_not_scanned(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.collectors import models
+    from tests.helpers import counting_calls
+
+    proj = tmp_path / "proj"
+    (proj / "cache" / "shards").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("protobuf==5.27.0\n")
+    for i in range(5):
+        (proj / "cache" / "shards" / f"part-{i:05d}").write_bytes(b"\x08\x07" + b"\x12\x01\x00" * 3000 + b"\x12\x05")
+    with counting_calls(monkeypatch, models, "_confirmed") as calls:
+        assert model_verdicts(proj) == {}
+    assert calls[0] == 0  # (was 5: each scanned whole)
+
+
+def test_a_protobuf_that_is_no_sentencepiece_model_is_not_walked_to_its_end(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.formats import weights
+    from mlbom.scanner import scan_file
+
+    charged: list[int] = []
+    real = weights.inflation.charge
+    monkeypatch.setattr(weights.inflation, "charge", lambda n: (charged.append(n), real(n))[1])
+    f = tmp_path / "part-00000"
+    f.write_bytes(b"\x08\x07" + b"\x12\x01\x00" * 100_000 + b"\x12\x05")
+    assert scan_file(f, with_hash=False).verdict == "error"
+    assert sum(charged) < 10  # (was 100,001: every field walked before the first one said no)

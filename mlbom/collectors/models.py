@@ -37,7 +37,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
 from mlbom.formats.datafile import is_tar
-from mlbom.formats.onnx import looks_like_onnx
+from mlbom.formats.onnx import onnx_model_head
 from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
@@ -1036,11 +1036,12 @@ def _model_format(head: bytes) -> bool:
     """Whether a file's first bytes may start a model format a loader opens by content, by the
     scanner's weak sniffs (red team 122g-6: an ONNX model called ``encoder``, which ``onnx.load`` and
     onnxruntime open whatever its name, was in no model): an ONNX ModelProto
-    (:func:`mlbom.formats.onnx.looks_like_onnx`: a protobuf of many kinds starts so) or a
+    (:func:`mlbom.formats.onnx.onnx_model_head`: ``ir_version`` then ModelProto's fields in order, a
+    graph present or still ahead — red team 123d-5: a protobuf of many kinds starts like ONNX) or a
     safetensors header (an 8-byte length, then ``{``: the scanner's rule). The pick (``format``) is
     kept only when the scan of all of it reads that format (:func:`_confirmed` with ``content``).
     (GGUF's magic is a strong sniff: :func:`unpickled_content` takes it as ``sure``.)"""
-    return looks_like_onnx(head) or (
+    return onnx_model_head(head, whole=len(head) < _HEAD) or (
         len(head) >= 10 and 2 <= int.from_bytes(head[:8], "little") < 1 << 40 and head[8:9] == b"{"
         and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}"))
 
