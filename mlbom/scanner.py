@@ -1484,6 +1484,27 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     return "text"
 
 
+def text_may_be_judged(data: bytes, name: str) -> bool:
+    """Whether a scan of ``data`` as a file called ``name`` may judge anything in it (False: the scan is
+    ``safe`` with no finding), by the gates of the text rules themselves (:func:`_scan_text`,
+    :func:`_judge_text`, :func:`_any_name_rules`): not UTF-8 text, too long, a name that selects rules,
+    JSON, mmengine's ``{{``, a ``!`` (every YAML tag, HyperPyYAML's too), logging INI, gin, Caffe, a TF
+    text, YOLO, the config-target walk's own pre-filter (:func:`_may_name_targets`: ``_target_``,
+    ``class_path``, ``${``, base configs, a denied dotted word…), a decompressor's budget. The stray
+    sweep's pre-filter for the generic configs of folders holding no weight (red team 123d-4): a
+    training run's plain ``hparams.yaml`` needs no scan. Keep it in step with those functions' gates."""
+    if len(data) > MAX_TEXT or inflation.active():
+        return True
+    text = _decode_text(data)
+    if text is None or _name_kinds(name):
+        return True
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return (text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") or "{{" in text or "!" in text or "\\" in text
+            or "tag:yaml.org" in text            or "backbone" in text or "python_param" in text or "dynamic_registration" in text
+            or _gin_effect_import(text) or logging_config.looks_like(text) or tf_text.may_be(text)
+            or _may_name_targets(text, base))
+
+
 def _onnx_text(found: list[Judged], acc: _Acc, where: str) -> None:
     for j in found:
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
@@ -2166,9 +2187,10 @@ def _hyperpyyaml(found: yaml_tags.TagScan, acc: _Acc, where: str) -> None:
 
 
 # the configs from_pretrained reads an auto_map from (public: the stray sweep takes a folder holding one as a
-# model folder, collectors/models.LOADER_CONFIGS)
+# model folder, collectors/models.LOADER_CONFIGS); red team 123d-7: AutoVideoProcessor's
+# video_preprocessor_config.json (transformers' VIDEO_PROCESSOR_NAME, >= 4.52; AutoProcessor reads it too)
 AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
-                    "feature_extractor_config.json", "image_processor_config.json")
+                    "feature_extractor_config.json", "image_processor_config.json", "video_preprocessor_config.json")
 _MAX_CONFIG = 4 << 20
 
 

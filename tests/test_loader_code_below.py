@@ -90,9 +90,9 @@ def test_keep_below_lists_only_the_kept_paths_by_the_walk_rules(tmp_path: Path) 
 
 @pytest.mark.parametrize("name", ["sub/../../x", "/abs/mod", "sub\\mod", "c:mod", "sub//mod"])
 def test_odd_module_names_are_not_paths_below(tmp_path: Path, name: str) -> None:
-    from mlbom.collectors.models import loader_code_below
+    from mlbom.collectors.models import loader_files_below
 
     m = tmp_path / "m"
     m.mkdir()
     (m / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": f"{name}.C"}}))
-    assert loader_code_below(m) == frozenset()
+    assert loader_files_below(m) == frozenset()

@@ -37,7 +37,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
 from mlbom.formats.datafile import is_tar
-from mlbom.formats.onnx import looks_like_onnx
+from mlbom.formats.onnx import onnx_model_head
 from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
@@ -185,7 +185,7 @@ class ModelCollector(FolderCollector):
         snap = snapshot_of(path, "models")
         walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
                                 leave_out=_not_model_files(path, ctx) if ctx.top_only else frozenset(),
-                                keep_below=loader_code_below(path) if ctx.top_only else frozenset())
+                                keep_below=loader_files_below(path) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -617,18 +617,34 @@ def _below(name: str) -> str | None:
     return name
 
 
-def loader_code_below(folder: Path) -> frozenset[str]:
-    """The files in ``folder``'s sub-folders that its loader imports (:func:`_auto_map_modules`:
+CHAT_TEMPLATE_DIR = "additional_chat_templates"
+"""The folder of named chat templates beside a saved tokenizer or processor (transformers' ``utils/hub.py``
+``CHAT_TEMPLATE_DIR``): ``from_pretrained`` reads every ``*.jinja`` in it into the ``chat_template`` dict
+(``PreTrainedTokenizerBase.from_pretrained``, ``ProcessorMixin.get_processor_dict``) and
+``apply_chat_template`` renders one by name (``tools=`` picks ``tool_use``): red team 123d-1."""
+_MAX_CHAT_TEMPLATES = 100_000  # names listed in it (past it, the rest are left to the walk's own bounds)
+
+
+def loader_files_below(folder: Path) -> frozenset[str]:
+    """The files in ``folder``'s sub-folders that its loader imports or reads (:func:`_auto_map_modules`:
     ``sub/mod.py`` named by an ``auto_map``, ``custom_generate/generate.py`` and the requirements
-    beside it, their relative imports), as relative paths: what a model folder read for its own
-    files (``top_only``) holds of its sub-folders. Empty when its configs cannot be read (the
-    scan's ``code.remote`` then names what it could not place)."""
+    beside it, their relative imports; every ``additional_chat_templates/*.jinja``, the named chat
+    templates a tokenizer or processor loads, red team 123d-1), as relative paths: what a model folder
+    read for its own files (``top_only``) holds of its sub-folders. No module when its configs cannot
+    be read (the scan's ``code.remote`` then names what it could not place)."""
     named = _auto_map_modules(folder)
-    if "*" in named:
-        return frozenset()
-    out = {f"{n}.py" for n in named if "/" in n and _below(n) is not None}
+    out = set() if "*" in named else {f"{n}.py" for n in named if "/" in n and _below(n) is not None}
     if CUSTOM_GENERATE in out:
         out.add("custom_generate/requirements.txt")
+    try:
+        with os.scandir(folder / CHAT_TEMPLATE_DIR) as it:  # (transformers' glob("*.jinja"): any entry so named)
+            for n, e in enumerate(it):
+                if n >= _MAX_CHAT_TEMPLATES:
+                    break
+                if e.name.endswith(".jinja"):
+                    out.add(f"{CHAT_TEMPLATE_DIR}/{e.name}")
+    except OSError:
+        pass  # (none, or not a folder: a link the walk records by its own rules)
     return frozenset(out)
 
 
@@ -772,8 +788,9 @@ LOADER_CONFIGS: frozenset[str] = frozenset({
 # folder holding one and no weight file is a model of its own): every one but the generic names below
 # a web app or a training run also writes, where only content evidence counts (:func:`config_evidence`).
 GENERIC_CONFIGS: frozenset[str] = frozenset({"config.json", "config.yaml", "config.yml", "hparams.yaml"})
-# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from)
-_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version")
+# the keys transformers' save_pretrained writes into a config.json (and a config a loader resolves code from:
+# auto_map, and custom_pipelines, whose task "impl" pipeline() imports, red team 123d-6)
+_HF_CONFIG_KEYS = ("model_type", "architectures", "auto_map", "transformers_version", "custom_pipelines")
 
 
 def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
@@ -786,28 +803,62 @@ def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
 # the loader configs whose loader reads the folder's sub-folders too (diffusers' components,
 # sentence-transformers' modules, MLflow's artifacts): the whole folder is the model
 TREE_CONFIGS: frozenset[str] = frozenset({"model_index.json", "modules.json", "MLmodel"})
-_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json"}
+_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json", CHAT_TEMPLATE_DIR}
 
 
 def model_folder(names: frozenset[str] | set[str]) -> bool:
     """Whether a folder with these file names is a model folder by what a loader reads it by
-    (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
-    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
+    (:data:`LOADER_CONFIGS`, a spaCy pipeline, the named chat templates' folder :data:`CHAT_TEMPLATE_DIR`):
+    the one predicate the sweep groups weights by."""
+    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names) or CHAT_TEMPLATE_DIR in names
 
 
-def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
+def _st_modules(data: bytes, path: Path) -> bool:
+    """A ``modules.json`` as sentence-transformers writes it: a JSON list of module objects
+    (``{"idx", "name", "path", "type"}``); Terraform's ``.terraform/modules/modules.json`` is an object."""
+    try:
+        doc = load_json(data, path).value
+    except MlbomError:
+        return False
+    return isinstance(doc, list) and any(isinstance(m, dict) for m in doc)
+
+
+_HYPERPYYAML_TAG = re.compile(rb"!(?:new|name|apply|applyref|ref|copy|tuple|include|module|placeholder|PLACEHOLDER)\b")
+
+# Loader-specific names that collide with common non-ML files (red team 123d-3: every `terraform init`-ed
+# project holds `.terraform/modules/modules.json`; a training project's plain `hyperparams.yaml`): evidence
+# by their content, as their loader reads it, not by the name alone
+_CONTENT_NAMED: dict[str, Callable[[bytes, Path], bool]] = {
+    "modules.json": _st_modules,
+    "hyperparams.yaml": lambda data, _path: _HYPERPYYAML_TAG.search(data) is not None,  # SpeechBrain's HyperPyYAML
+}
+
+
+def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
+                    code: list[tuple[str, str]] | None = None,
+                    judged: dict[tuple[str, bytes], tuple[str, str]] | None = None) -> bool:
     """Whether a model folder holding no weight file is a model all the same, by the loader configs
     ``names`` it holds (red team 122g-7: a saved tokenizer whose chat template escapes the sandbox, a
     ``config.json`` whose ``auto_map`` names a module ``AutoConfig`` imports, were in no model and
     the BOM said complete). A regular file of a loader-specific name (any of :data:`LOADER_CONFIGS`
     but :data:`GENERIC_CONFIGS`: ``tokenizer_config.json``, ``chat_template.jinja``,
     ``generation_config.json``, ``adapter_config.json``, ``modules.json``, ``MLmodel``…) is evidence
-    by its name; a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
+    by its name, and so is a folder ``additional_chat_templates/`` (:data:`CHAT_TEMPLATE_DIR`, 123d-1),
+    but for the names common outside ML (:data:`_CONTENT_NAMED`, 123d-3: ``modules.json`` only as a JSON
+    list of modules, ``hyperparams.yaml`` only holding a HyperPyYAML tag);
+    a generic one (``config.json``, ``config.yaml``/``.yml``, ``hparams.yaml``: a web
     app's settings, a Lightning run's hyper-parameters) only by its content: a ``config.json`` object
-    holding a key transformers writes (``model_type``, ``architectures``, ``auto_map``,
-    ``transformers_version``), or any of them whose scan (the scanner's config rules: a Hydra
+    holding a key transformers writes or acts on (``model_type``, ``architectures``, ``auto_map``,
+    ``transformers_version``, ``custom_pipelines``) or naming a module a loader imports at any depth
+    (:func:`_named_modules`, 123d-6), or any of them whose scan (the scanner's config rules: a Hydra
     ``_target_``, a jsonargparse ``class_path``, an OmegaConf resolver…) is ``unsafe`` (a deny-listed
-    callable: not merely a class of the project's own, which a training run's configs name)."""
+    callable: not merely a class of the project's own, which a training run's configs name). ``code``,
+    when given, receives ``(name, reason)`` for each generic config whose scan is ``suspicious`` (the
+    scan's first reason): never a model, but never silent either (red team 123d-2, :func:`stray_models`).
+    A generic config is scanned only when the text rules may judge something in it
+    (:func:`mlbom.scanner.text_may_be_judged`: a plain ``hparams.yaml`` is ``safe`` unread by them),
+    and once per name and content in a sweep (``judged``: a Hydra multirun's run folders hold the
+    same ``.hydra/config.yaml``): red team 123d-4, the sweep's cost."""
     import stat
 
     def regular(name: str) -> bool:
@@ -816,8 +867,20 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
         except (OSError, ValueError):
             return False
 
-    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS):
+    if any(regular(n) for n in names if n in LOADER_CONFIGS and n not in GENERIC_CONFIGS and n not in _CONTENT_NAMED):
         return True
+    for n in sorted(names & _CONTENT_NAMED.keys()):
+        if regular(n):
+            from mlbom.formats.safe_read import read_bounded
+
+            try:
+                data = read_bounded(folder / n, MAX_CONFIG)
+            except (MlbomError, OSError):
+                return True  # (never silently none: the model's scan records what it cannot read)
+            if _CONTENT_NAMED[n](data, folder / n):
+                return True
+    if CHAT_TEMPLATE_DIR in names and os.path.isdir(folder / CHAT_TEMPLATE_DIR):
+        return True  # (loader-specific: the named chat templates a tokenizer or processor loads, 123d-1)
     generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
     if "config.json" in generic:
         from mlbom.formats.safe_read import read_bounded
@@ -826,12 +889,47 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str]) -> bool:
             doc = load_json(read_bounded(folder / "config.json", MAX_CONFIG), folder / "config.json").value
         except (MlbomError, OSError):
             doc = None
-        if isinstance(doc, dict) and any(k in doc for k in _HF_CONFIG_KEYS):
-            return True
+        if isinstance(doc, dict) and (any(k in doc for k in _HF_CONFIG_KEYS) or _named_modules(doc)):
+            return True  # (a module named at any depth: a sub-config's auto_map, 123d-6)
     # unsafe only: a training run's config naming its own classes (a Hydra `_target_: src.models.Net`, a
     # LightningCLI run's saved `config.yaml` with `class_path: torch.optim.Adam`) is suspicious as read
     # alone, and is the project's code, not a model it ships
-    return any(scan_file(folder / n, display=n, with_hash=False).verdict == "unsafe" for n in generic)
+    for n in generic:
+        verdict, why = _config_verdict(folder / n, n, judged)
+        if verdict == "unsafe":
+            return True
+        if verdict == "suspicious" and code is not None:
+            code.append((n, why))
+    return False
+
+
+def _config_verdict(path: Path, name: str, judged: dict[tuple[str, bytes], tuple[str, str]] | None) -> tuple[str, str]:
+    """The scan's verdict of a generic config and its first reason (:func:`config_evidence`): ``safe``
+    unscanned when the text rules would judge nothing in it, a verdict ``judged`` holds for the same
+    name and content, else its scan's."""
+    import hashlib
+
+    from mlbom.formats.safe_read import read_bounded
+    from mlbom.scanner import text_may_be_judged
+
+    key: tuple[str, bytes] | None = None
+    try:
+        data = read_bounded(path, MAX_CONFIG)
+    except (MlbomError, OSError):
+        data = None  # (the scan says what it cannot read)
+    if data is not None:
+        if not text_may_be_judged(data, name):
+            return "safe", ""
+        key = (name, hashlib.sha256(data).digest())
+        if judged is not None and key in judged:
+            return judged[key]
+    r = scan_file(path, display=name, with_hash=False)
+    first = next((f for f in r.findings if f.severity in ("critical", "high", "medium")),
+                 r.findings[0] if r.findings else None)
+    out = (r.verdict, first.message if first else r.verdict)
+    if key is not None and judged is not None:
+        judged[key] = out
+    return out
 
 
 _STRAY_DEPTH = 64
@@ -938,11 +1036,12 @@ def _model_format(head: bytes) -> bool:
     """Whether a file's first bytes may start a model format a loader opens by content, by the
     scanner's weak sniffs (red team 122g-6: an ONNX model called ``encoder``, which ``onnx.load`` and
     onnxruntime open whatever its name, was in no model): an ONNX ModelProto
-    (:func:`mlbom.formats.onnx.looks_like_onnx`: a protobuf of many kinds starts so) or a
+    (:func:`mlbom.formats.onnx.onnx_model_head`: ``ir_version`` then ModelProto's fields in order, a
+    graph present or still ahead — red team 123d-5: a protobuf of many kinds starts like ONNX) or a
     safetensors header (an 8-byte length, then ``{``: the scanner's rule). The pick (``format``) is
     kept only when the scan of all of it reads that format (:func:`_confirmed` with ``content``).
     (GGUF's magic is a strong sniff: :func:`unpickled_content` takes it as ``sure``.)"""
-    return looks_like_onnx(head) or (
+    return onnx_model_head(head, whole=len(head) < _HEAD) or (
         len(head) >= 10 and 2 <= int.from_bytes(head[:8], "little") < 1 << 40 and head[8:9] == b"{"
         and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}"))
 
@@ -1524,10 +1623,13 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     bare = {f for f, kind in folders.items() if kind != "spacy" and f not in direct
             and (kind == "flat" or f not in weighed)}
     evident: dict[Path, bool] = {}
+    config_code: dict[Path, list[tuple[str, str]]] = {}
+    judged: dict[tuple[str, bytes], tuple[str, str]] = {}  # (a generic config's verdict by name and content)
 
     def evidenced(f: Path) -> bool:
         if f not in evident:
-            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()))
+            evident[f] = config_evidence(root / f.relative_to(top), configs.get(f, frozenset()),
+                                         code=config_code.setdefault(f, []), judged=judged)
         return evident[f]
 
     others = [c for c in covered | (envs or set()) if c != root]
@@ -1598,7 +1700,33 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             done.add(sub)
             out.append((sub, holds))
             singles = [p for p in singles if not (p.parent == sub if holds else sub in p.parents)]
+    if notes is not None:
+        notes.extend(_config_code_findings(top, config_code, {f for f, _ in out}))
     return sorted(out) + [(p, False) for p in sorted(singles)]
+
+
+MAX_CONFIG_CODE_FINDINGS = 20  # project.config-code findings, one per file (past it: one that counts the rest)
+
+
+def _config_code_findings(top: Path, config_code: dict[Path, list[tuple[str, str]]],
+                          models: set[Path]) -> list[Finding]:
+    """A low ``project.config-code`` finding per generic config of a weightless folder that is no model
+    whose scan is ``suspicious`` (red team 123d-2: a Hydra ``_target_`` naming a callable no deny-list
+    holds is a model only when ``unsafe``; a training run's configs naming its own classes are the
+    project's code — but an unknown callable a config calls must not vanish silently): at most
+    :data:`MAX_CONFIG_CODE_FINDINGS`, then one that says how many more."""
+    found = sorted((f, n, why) for f, items in config_code.items() if f not in models for n, why in items)
+    out: list[Finding] = []
+    for f, n, why in found[:MAX_CONFIG_CODE_FINDINGS]:
+        rel = (f / n).relative_to(top).as_posix()
+        out.append(Finding(id="project.config-code", severity="low", source=rel,
+                           message=f"{rel}: a config naming code a loader may call (suspicious, no model: nothing a "
+                                   f"loader reads beside it): {why[:300]}"))
+    if len(found) > MAX_CONFIG_CODE_FINDINGS:
+        out.append(Finding(id="project.config-code", severity="low",
+                           message=f"{len(found) - MAX_CONFIG_CODE_FINDINGS:,} more configs of folders holding no "
+                                   "model name code a loader may call (suspicious; not listed one by one)"))
+    return out
 
 
 def _spacy_components(folder: Path) -> list[Path]:

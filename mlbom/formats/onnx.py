@@ -540,6 +540,71 @@ def looks_like_onnx(head: bytes) -> bool:
     return len(head) > 4 and head[0] == 0x08 and head[1] < 0x20 and b"\x12" in head[2:4] + head[2:16]
 
 
+_MAX_IR_VERSION = 64  # (IR 10 is onnx 1.16's; a varint byte)
+_WIRE_TYPES = (0, 1, 2, 5)
+
+
+def _varint(b: bytes, i: int) -> tuple[int, int] | None:
+    v = shift = 0
+    while i < len(b) and shift < 64:
+        c = b[i]
+        v |= (c & 0x7F) << shift
+        i += 1
+        if not c & 0x80:
+            return v, i
+        shift += 7
+    return None
+
+
+def onnx_model_head(head: bytes, *, whole: bool) -> bool:
+    """Whether a file's first bytes ``head`` (all of it when ``whole``) read as the start of a
+    ModelProto as ONNX writers serialize it (red team 123d-5: :func:`looks_like_onnx` holds for most
+    small protobuf records with an int field 1 and a bytes field 2, and the stray sweep then scanned
+    every such file whole): ``ir_version`` (field 1) first, a small varint; then only ModelProto's
+    fields (:data:`_MODEL_WIRE`, each of its wire type; a field number past them of any wire type, as a
+    newer schema's), in increasing field-number order with the singular ones once (protobuf writes
+    fields in field-number order); and a ``graph`` (field 7) present, or still ahead where the head
+    ends inside a field numbered below it (past it, none can come). A pre-filter of the sweep only:
+    the scan reads the whole file."""
+    if not looks_like_onnx(head):
+        return False
+    i, last, seen_graph = 0, 0, False
+    while i < len(head):
+        key = _varint(head, i)
+        if key is None:
+            return not whole and (seen_graph or last < 7)
+        tag, j = key
+        num, wt = tag >> 3, tag & 7
+        seen_graph = seen_graph or (num == 7 and wt == 2)
+        known = _MODEL_WIRE.get(num)
+        if num == 0 or wt not in _WIRE_TYPES or (known is not None and known != wt) or (known is None and num < 26):
+            return False
+        if num < last or (num == last and num <= 7):  # (out of order, or a singular field twice)
+            return False
+        if i == 0 and num != 1:
+            return False
+        last = num
+        if wt == 0:
+            val = _varint(head, j)
+            if val is None:
+                return not whole and (seen_graph or last < 7)
+            if num == 1 and not 1 <= val[0] <= _MAX_IR_VERSION:
+                return False
+            i = val[1]
+        elif wt == 2:
+            ln = _varint(head, j)
+            if ln is None:
+                return not whole and (seen_graph or last < 7)
+            i = ln[1] + ln[0]
+        else:
+            i = j + (8 if wt == 1 else 4)
+        if i > len(head):  # (the head ends inside this field: what follows is unread)
+            return not whole and (seen_graph or last < 7)
+        if not seen_graph and last > 7:
+            return False  # (past graph's number with no graph: none can come)
+    return seen_graph or (not whole and last < 7)
+
+
 def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None,
                refs: list[ExternalRef] | None = None) -> Facts:
     """ModelProto: IR version, producer, opsets, custom-domain operators, and every tensor's

@@ -549,21 +549,24 @@ class _PbOver(Exception):
     """More top-level fields than the walk may take."""
 
 
-def _pb_fields(buf: bytes, limit: int = MAX_PB_FIELDS,
-               walked: list[int] | None = None) -> list[tuple[int, int, bytes | int]] | None:
+def _pb_fields(buf: bytes, limit: int = MAX_PB_FIELDS, walked: list[int] | None = None,
+               messages_upto: int = 0) -> list[tuple[int, int, bytes | int]] | None:
     """Top-level protobuf fields of ``buf`` (number, wire type, value), or None when it is not
     well-formed protobuf wire format. With ``walked``: :class:`_PbOver` past ``limit`` fields (None
-    without it), and the fields walked are appended to ``walked`` however the walk ends."""
+    without it), and the fields walked are appended to ``walked`` however the walk ends. With
+    ``messages_upto``: None at the first field that is not a message (wire type 2) numbered up to it
+    (red team 123d-5: a 990 kB protobuf-like file was walked field by field, 0.74 s, before its first
+    field said it was no sentencepiece model)."""
     out: list[tuple[int, int, bytes | int]] = []
     try:
-        return _pb_walk(buf, limit, out, walked is not None)
+        return _pb_walk(buf, limit, out, walked is not None, messages_upto)
     finally:
         if walked is not None:
             walked.append(len(out))
 
 
 def _pb_walk(buf: bytes, limit: int, out: list[tuple[int, int, bytes | int]],
-             over: bool) -> list[tuple[int, int, bytes | int]] | None:
+             over: bool, messages_upto: int = 0) -> list[tuple[int, int, bytes | int]] | None:
     i, n = 0, len(buf)
 
     def varint() -> int | None:
@@ -587,6 +590,8 @@ def _pb_walk(buf: bytes, limit: int, out: list[tuple[int, int, bytes | int]],
                 raise _PbOver
             return None
         num, wt = key >> 3, key & 7
+        if messages_upto and (wt != 2 or num > messages_upto):
+            return None
         if wt == 0:
             v = varint()
             if v is None:
@@ -640,7 +645,7 @@ def parse_sentencepiece(data: bytes) -> Facts | None:
     allowed, why = inflation.steps_allowed(MAX_PB_FIELDS)
     walked: list[int] = []
     try:
-        fields = _pb_fields(data, allowed, walked)
+        fields = _pb_fields(data, allowed, walked, messages_upto=5)  # (ModelProto's fields below)
     except _PbOver:
         if not why:
             return None  # past mlbom's own bound: no sentencepiece model has that many pieces

@@ -46,7 +46,7 @@ def _charged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 # ---------------------------------------------------------------- 111pa-7
 
-_FIELDS = b"\x10\x00" * 2_000_000  # field 2, varint 0: not text (NULs), 4 MB
+_FIELDS = b"\x12\x00" * 2_000_000  # field 2, an empty message: not text (NULs), 4 MB (a varint field stops the walk: 123d-5)
 
 
 def test_sentencepiece_walk_of_decompressed_content_is_charged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,10 +55,11 @@ def test_sentencepiece_walk_of_decompressed_content_is_charged(tmp_path: Path, m
     walked: list[int] = []
     real = weights._pb_fields
 
-    def counted(buf: bytes, limit: int = weights.MAX_PB_FIELDS, seen: list[int] | None = None) -> object:
+    def counted(buf: bytes, limit: int = weights.MAX_PB_FIELDS, seen: list[int] | None = None,
+                messages_upto: int = 0) -> object:
         mine: list[int] = []
         try:
-            return real(buf, limit, mine)
+            return real(buf, limit, mine, messages_upto)
         finally:
             walked.extend(mine)
             if seen is not None:
