@@ -20,7 +20,7 @@ pickles name their own classes, which mlbom does not allow (CVE-2023-47248).
 from __future__ import annotations
 
 from mlbom.formats.native_state import IndexScan
-from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, int_value, native_verdict, read_back
+from mlbom.formats.pickle_native import LibraryJudge, ReadBack, int_value, native_verdict, read_back
 from mlbom.formats.pickle_values import NONE, Blob, Call, Dct, Seq, Text, describe, instance_class, made_by
 
 RESTORE_ARRAY = "pyarrow.lib._restore_array"
@@ -118,14 +118,9 @@ class _Bytes:
         return scan
 
 
-class ArrowJudge:
+class ArrowJudge(LibraryJudge):
     """Judges the pyarrow arrays one walk builds (see the module docstring); implements
     :class:`~mlbom.formats.pickle_native.StateJudge`."""
-
-    def __init__(self, note: Note, src: ReadBack, reg: NativeRegistry) -> None:
-        self.note = note
-        self.src = src
-        self.reg = reg
 
     def made(self, inst: Call, op: str) -> None:
         by = made_by(inst)

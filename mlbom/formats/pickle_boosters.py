@@ -23,7 +23,7 @@ pickles hand CBM bytes to its own loader, which mlbom does not read: they stay u
 from __future__ import annotations
 
 from mlbom.formats import inflation, ubjson
-from mlbom.formats.pickle_native import NativeRegistry, Note, ReadBack, read_back
+from mlbom.formats.pickle_native import LibraryJudge, read_back
 from mlbom.formats.pickle_values import NONE, Blob, Call, Dct, Seq, Text, describe, made_by
 from mlbom.formats.weights import FormatError
 
@@ -47,14 +47,9 @@ class _Collect:
         return
 
 
-class BoosterJudge:
+class BoosterJudge(LibraryJudge):
     """Judges the XGBoost and LightGBM Boosters one walk builds (see the module docstring);
     implements :class:`~mlbom.formats.pickle_native.StateJudge`."""
-
-    def __init__(self, note: Note, src: ReadBack, reg: NativeRegistry) -> None:
-        self.note = note
-        self.src = src
-        self.reg = reg
 
     def made(self, inst: Call, op: str) -> None:
         return

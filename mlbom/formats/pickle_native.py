@@ -934,6 +934,17 @@ class StateJudge(Protocol):
         returned reaches, or None for all."""
 
 
+class LibraryJudge:
+    """What every :class:`StateJudge` of one library's objects (pandas, pyarrow, the Boosters)
+    holds: the walk's ``note``, the stream to read bytes back from, and the registry of native
+    state it shares with :class:`NativeJudge`. Subclasses implement the :class:`StateJudge` calls."""
+
+    def __init__(self, note: Note, src: ReadBack, reg: NativeRegistry) -> None:
+        self.note = note
+        self.src = src
+        self.reg = reg
+
+
 class NativeJudge:
     """Judges the native state of the objects one walk builds (see the module docstring)."""
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from mlbom.formats.pickle_arrow import ARROW_ARRAYS, pandas_arrow_length
 from mlbom.formats.pickle_native import (
-    NativeRegistry,
-    Note,
+    LibraryJudge,
     ObjectArray,
     ReadBack,
     array_dims,
@@ -340,14 +339,9 @@ class _LegacyBlocks:
             self.why = self.why or "a block of its state cannot be read"
 
 
-class PandasJudge:
+class PandasJudge(LibraryJudge):
     """Judges the pandas objects one walk builds (see the module docstring); implements
     :class:`~mlbom.formats.pickle_native.StateJudge`."""
-
-    def __init__(self, note: Note, src: ReadBack, reg: NativeRegistry) -> None:
-        self.note = note
-        self.src = src
-        self.reg = reg
 
     def made(self, inst: Call, op: str) -> None:
         """Remember a pandas array created with ``__new__`` (:data:`NDARRAY_BACKED`), a
