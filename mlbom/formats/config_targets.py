@@ -2891,6 +2891,12 @@ def _pyannote_architecture(root: object) -> str | tuple[str] | None:
 # a finding about the targets (its message without the place): the format readers' type, mlbom.model
 
 
+def _with_risks(modules: list[str]) -> str:
+    """Modules a config imports, each with what importing it does where that is known
+    (:func:`import_risk`), as a finding's message lists them."""
+    return _shown([repr(m) + (f" ({r})" if (r := import_risk(m)) else "") for m in modules])
+
+
 def _shown(items: list[str]) -> str:
     return first_of(items, MAX_SHOWN)
 
@@ -3143,13 +3149,13 @@ def judge(targets: Targets) -> list[Judged]:
                           "applied)", "suspicious"))
     if targets.modules:
         out.append(Judged("code.remote", "high", "mmengine custom_imports names modules this scan did not judge: "
-                          f"{_shown([repr(m) + (f' ({r})' if (r := import_risk(m)) else '') for m in targets.modules])}"
+                          f"{_with_risks(targets.modules)}"
                           " (Config.fromfile imports them with "
                           "import_custom_modules=True, its default: their top-level code runs when the config "
                           "is loaded)", "suspicious"))
     if targets.scopes:
         out.append(Judged("code.remote", "high", "mmengine scope names modules this scan did not judge: "
-                          f"{_shown([repr(m) + (f' ({r})' if (r := import_risk(m)) else '') for m in targets.scopes])}"
+                          f"{_with_risks(targets.scopes)}"
                           " (a _scope_, default_scope, runner_type or dotted type: mmengine's Registry imports "
                           "'<scope>.registry' — registry/registry.py switch_scope_and_registry / get — so the "
                           "package's top-level code runs when the config is built)", "suspicious"))
