@@ -1624,8 +1624,9 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True  # mmengine scopes (122pa-1: config_targets.Targets.mm_scope)
     if any(k in text for k in _CHECKPOINT_KEYS):
         return True  # checkpoints a trainer loads (122pa-3: config_includes reads them)
-    if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
-            m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
+    if "searchpath" in text or "__include__" in text or "env_set" in text or "@package" in text or (
+            "defaults" in text and any(m in text for m in ("..", "//", ".git"))):
+        # Hydra's search path, defaults, env_set and # @package header; jsonargparse (117pa-6/-7, 122pa-2, 123pa-1)
         return True
     if _LIGHTNING_CLASS.search(text) and any(k in text for k in ("trainer", "seed_everything", "class_path")):
         return True  # a dotted string jsonargparse may import as a class (122pa-4)
@@ -1687,8 +1688,9 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         # (composed only when a reading met one of its keys — a broken text is not composed again — and
         # the walk's places may not be the document's: an alias, a merge key, mmengine's {{ _base_.x }})
         included = None
-        if hydra_key and targets.include_keys:
-            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text
+        header = hydra_key and ci.env_set_header(yaml_text)  # (a # @package landing at hydra.job.env_set: 123pa-1)
+        if hydra_key and (targets.include_keys or header):
+            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text or header
             included = ci.from_yaml(yaml_text) if shaped else ci.Includes(bases=list(targets.bases))
     else:
         targets = ct.json_targets(doc)

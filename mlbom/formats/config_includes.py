@@ -305,8 +305,30 @@ _FILE_KEY_ENDS = ("ckpt", "checkpoint", "weights", "name", "pretrained", "output
 MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
 HYDRA_KEYWORDS = frozenset({"optional", "override"})
 # Hydra's ``# @package`` header (hydra/plugins/config_source.py ``ConfigSource._get_header_dict``: a comment line before the
-# first node); only ``hydra.job.env_set`` changes what this module reads
-_PACKAGE = re.compile(r"^#\s*@package\s+(hydra\.job\.env_set)\s*$", re.M)
+# first node); only a package that lands at ``hydra.job.env_set`` changes what this module reads (a ``hydra.job``
+# or ``hydra`` one: its top-level ``env_set``/``job`` keys, read in any file). Every such line of the text is read
+# (Hydra: the header's last; a line past the header: read too, failing closed)
+_PACKAGE = re.compile(r"^[ \t]*#[ \t]*@package[ \t]+(\S+)[ \t]*$", re.M)
+
+
+def final_package(package: str) -> str:
+    """A package as Hydra 1.3 places it (123pa-1): hydra/core/default_element.py ``InputDefault._get_final_package``
+    keeps what follows the last ``_global_`` (``_global_.hydra.job.env_set`` → ``hydra.job.env_set``)."""
+    i = package.rfind("_global_")
+    return package if i == -1 else package[i + len("_global_") + 1:]
+
+
+def lands_at_env_set(package: str, relative: bool = False) -> bool:
+    """Whether a ``# @package`` header (absolute) or a defaults entry's ``@package`` (``relative``: to the package
+    of the config that lists it, unknown here — a group file of ``hydra``/``hydra/job`` lists ``x@job.env_set``
+    and ``x@env_set``; one with ``_global_`` is absolute) places a config at ``hydra.job.env_set`` (123pa-1/-2).
+    With ``version_base`` below 1.2 (Hydra 1.3 when ``@hydra.main`` names none) ``_group_`` becomes a group (dots)
+    and ``_name_`` a config name: a package holding one lands there when its other parts allow it (fail closed)."""
+    final = final_package(package.strip())
+    pattern = re.escape(final).replace("_group_", ".+").replace("_name_", "[^.]+")
+    targets = ("hydra.job.env_set", "job.env_set", "env_set") if relative and "_global_" not in package \
+        else ("hydra.job.env_set",)
+    return any(re.fullmatch(pattern, t) is not None for t in targets)
 
 
 def _env_set(node: object, where: str, out: Includes) -> None:
@@ -375,6 +397,11 @@ def _hydra(root: object, out: Includes, package: str = "") -> None:
                 out.odd.append(f"defaults lists over {MAX_ITEMS} entries (the rest not read)")
             for item in items:
                 _hydra_default(item, out)
+
+
+def env_set_header(text: str) -> bool:
+    """Whether a ``# @package`` line of the text places the document at ``hydra.job.env_set`` (123pa-1)."""
+    return "@package" in text and any(lands_at_env_set(m.group(1)) for m in _PACKAGE.finditer(text))
 
 
 def _hydra_default(item: object, out: Includes) -> None:
@@ -625,8 +652,7 @@ def from_yaml(text: str) -> Includes:
     the pure-Python one where libyaml's read no document or the two are known to differ (bounded as
     :func:`~mlbom.formats.yaml_tags.composed` is) — after mmengine's ``{{ _base_.x }}`` substitution."""
     out = Includes()
-    header = _PACKAGE.search(text)
-    package = header.group(1) if header else ""
+    package = "hydra.job.env_set" if env_set_header(text) else ""
     if "{{" in text:
         text = BASE_VAR.sub(lambda m: f'"{_MARK}{m.group(1)}"', text)
     parsers = loaders()

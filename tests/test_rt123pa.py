@@ -1,0 +1,51 @@
+"""Red team 123pa (the config rules of 122pa):
+
+* 123pa-1: a ``# @package`` header is placed as Hydra 1.3 places it (hydra/core/default_element.py
+  ``InputDefault._get_final_package``: what follows the last ``_global_``; ``_group_``/``_name_`` below
+  ``version_base`` 1.2): ``_global_.hydra.job.env_set`` is an env_set.
+Nothing here is loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+
+def _ids(r: object) -> list[str]:
+    return [f.id for f in r.findings]  # type: ignore[attr-defined]
+
+
+# --- 123pa-1: # @package headers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "# @package _global_.hydra.job.env_set\nLD_PRELOAD: /nonexistent/x.so\n",
+    "# @package _global_.hydra.job.env_set\nLD_PRELOAD: evil.so\n",
+    "# @package x._global_.hydra.job.env_set\nPYTHONPATH: evil\n",
+    "#@package _global_.hydra.job.env_set\nBASH_ENV: x\n",
+    "# a comment\n# @package _global_.hydra.job.env_set\nLD_PRELOAD: evil.so\n",
+    "# @package _group_.env_set\nLD_PRELOAD: evil.so\n",  # (hydra/job/x.yaml, version_base < 1.2)
+    "# @package hydra.job._name_\nLD_PRELOAD: evil.so\n",  # (hydra/job/env_set.yaml, version_base < 1.2)
+])
+def test_123pa1_package_header_global_is_env_set(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "unsafe" and "config.env-set" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [  # (read before 123pa too: a top-level env_set/job key of any file; a guard)
+    "# @package _global_.hydra.job\nenv_set:\n  LD_PRELOAD: evil.so\n",
+    "# @package _global_.hydra\njob:\n  env_set:\n    LD_PRELOAD: evil.so\n",
+])
+def test_123pa1_hydra_job_and_hydra_packages_stay_read(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "unsafe" and "config.env-set" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    "# @package _global_\nmodel:\n  lr: 0.1\n",
+    "# @package _global_.model\nlr: 0.1\nLD_PRELOAD: x\n",
+    "# @package _global_.hydra.job.env_set\nOMP_NUM_THREADS: '1'\n",
+])
+def test_123pa1_other_packages_stay_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "safe", r.findings
