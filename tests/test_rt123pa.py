@@ -3,6 +3,8 @@
 * 123pa-1: a ``# @package`` header is placed as Hydra 1.3 places it (hydra/core/default_element.py
   ``InputDefault._get_final_package``: what follows the last ``_global_``; ``_group_``/``_name_`` below
   ``version_base`` 1.2): ``_global_.hydra.job.env_set`` is an env_set.
+* 123pa-2: a defaults entry whose package lands at ``hydra.job.env_set`` (``envs@hydra.job.env_set: prod``, the
+  ``_global_`` forms, a group ``hydra/job/env_set``) places a config there that is not read: ``suspicious``.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -47,5 +49,40 @@ def test_123pa1_hydra_job_and_hydra_packages_stay_read(text: str) -> None:
     "# @package _global_.hydra.job.env_set\nOMP_NUM_THREADS: '1'\n",
 ])
 def test_123pa1_other_packages_stay_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "safe", r.findings
+
+
+# --- 123pa-2: defaults entries placed at hydra.job.env_set ------------------------------------------------------
+
+@pytest.mark.parametrize("entry", [
+    "envs@hydra.job.env_set: prod",
+    "/envs@hydra.job.env_set: prod",
+    "envs@_global_.hydra.job.env_set: prod",
+    "override envs@hydra.job.env_set: prod",
+    "optional envs@hydra.job.env_set: prod",
+    "envs@job.env_set: prod",  # (relative: a group file of hydra)
+    "envs@_group_.env_set: prod",
+    "envs@old:hydra.job.env_set: prod",
+    "hydra/job/env_set: prod",
+    "envs@hydra.job.env_set: [a, b]",
+])
+def test_123pa2_defaults_package_at_env_set_is_suspicious(entry: str) -> None:
+    text = f"defaults:\n  - {entry}\n  - _self_\nmodel:\n  lr: 0.001\n"
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious" and "config.env-set" in _ids(r), r.findings
+
+
+def test_123pa2_string_entry_at_env_set_is_suspicious() -> None:
+    r = scan_bytes(b"defaults:\n  - hydra/job/env_set/prod\n  - _self_\n", "config.yaml")
+    assert r.verdict == "suspicious" and "config.env-set" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("entry", [
+    "db@backup: mysql", "envs: prod", "override hydra/launcher: joblib", "hydra/job_logging: none",
+    "db@_global_.db: mysql",
+])
+def test_123pa2_other_packages_stay_safe(entry: str) -> None:
+    text = f"defaults:\n  - {entry}\n  - _self_\nmodel:\n  lr: 0.001\n"
     r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings

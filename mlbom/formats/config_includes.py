@@ -399,6 +399,21 @@ def _hydra(root: object, out: Includes, package: str = "") -> None:
                 _hydra_default(item, out)
 
 
+def _at_env_set(key: str, config: bool = False) -> bool:
+    """Whether a defaults entry ``group@package`` (``group@pkg1:pkg2``: Hydra's ``ConfigRepository._split_group``)
+    places its config at ``hydra.job.env_set`` (:func:`lands_at_env_set`, 123pa-2); with no ``@package``, the
+    default package: the group's path (``hydra/job/env_set: x``; ``config``: a string entry ``hydra/job/env_set/x``,
+    whose group is its folder — hydra/core/default_element.py ``get_default_package``/``_relative_group_path``)."""
+    group, at, package = key.partition("@")
+    if at:
+        return any(lands_at_env_set(p, relative=True) for p in package.strip().split(":"))
+    words = group.split()
+    path = (words[-1] if words else "").lstrip("/")
+    if config:
+        path = path.rpartition("/")[0]
+    return bool(path) and lands_at_env_set(path.replace("/", "."), relative=True)
+
+
 def env_set_header(text: str) -> bool:
     """Whether a ``# @package`` line of the text places the document at ``hydra.job.env_set`` (123pa-1)."""
     return "@package" in text and any(lands_at_env_set(m.group(1)) for m in _PACKAGE.finditer(text))
@@ -408,6 +423,9 @@ def _hydra_default(item: object, out: Includes) -> None:
     s = _scalar(item)
     if s is not None:
         out.defaults.append(s.split("@", 1)[0].strip())
+        if _at_env_set(s, config=True):
+            out.env_set.append(f"<the config the defaults entry {s.strip()[:200]!r} places at hydra.job.env_set "
+                               "(not read)>")
         return
     if not _is_mapping(item):
         return
@@ -423,6 +441,12 @@ def _hydra_default(item: object, out: Includes) -> None:
             option = _scalar(value)
             if option is not None and option.strip() not in ("", "???", "null"):
                 out.defaults.append(f"{group_path}/{option.strip()}" if group_path else option.strip())
+        if _at_env_set(key) and not (len(values) == 1 and _scalar(values[0]) in ("null", "~", "")):
+            # Hydra composes the chosen config there (hydra/_internal/defaults_list.py, GroupDefault's package):
+            # run_job sets its keys as environment variables
+            shown = ", ".join(repr(o[:100]) for value in values[:5] if (o := _scalar(value)) is not None)
+            out.env_set.append(f"<the {group_path[:200]!r} config {shown or 'chosen'} that the defaults entry "
+                               f"'{key[:200]}' places at hydra.job.env_set (not read)>")
 
 
 def _data_key(key: str) -> bool:
