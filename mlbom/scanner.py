@@ -1839,6 +1839,14 @@ _ENV_DATA = frozenset({
     "TOKENIZERS_PARALLELISM", "HYDRA_FULL_ERROR", "NCCL_DEBUG", "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE",
     "NCCL_ASYNC_ERROR_HANDLING", "TF_CPP_MIN_LOG_LEVEL", "WANDB_MODE", "WANDB_SILENT", "PYTHONUNBUFFERED",
     "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONFAULTHANDLER",
+    # torch.distributed / torchrun's rendezvous variables (123pa-4: Hydra's documented ``env_set: {RANK:
+    # ${hydra:job.num}}``, website/docs/configure_hydra/job.md; torch/distributed/run.py, elastic agent's worker
+    # env; Lightning's LightningEnvironment/TorchElasticEnvironment read them): integers and a host/port; the
+    # determinism/allocator settings (a number or a key:value list)
+    "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK", "ROLE_RANK",
+    "ROLE_WORLD_SIZE", "GROUP_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RESTART_COUNT",
+    "TORCHELASTIC_MAX_RESTARTS", "TORCHELASTIC_RUN_ID", "PL_GLOBAL_SEED", "PL_SEED_WORKERS",
+    "CUBLAS_WORKSPACE_CONFIG", "PYTORCH_CUDA_ALLOC_CONF",
 })
 _HYDRA_ENV_SET = ("Hydra's run_job sets it while the task runs (env_override: os.environ.update of hydra.job.env_set), "
                   "for the task and every process it starts")

@@ -5,6 +5,7 @@
   ``version_base`` 1.2): ``_global_.hydra.job.env_set`` is an env_set.
 * 123pa-2: a defaults entry whose package lands at ``hydra.job.env_set`` (``envs@hydra.job.env_set: prod``, the
   ``_global_`` forms, a group ``hydra/job/env_set``) places a config there that is not read: ``suspicious``.
+* 123pa-4: torch.distributed's variables (Hydra's documented ``RANK: ${hydra:job.num}``) are data.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -84,5 +85,19 @@ def test_123pa2_string_entry_at_env_set_is_suspicious() -> None:
 ])
 def test_123pa2_other_packages_stay_safe(entry: str) -> None:
     text = f"defaults:\n  - {entry}\n  - _self_\nmodel:\n  lr: 0.001\n"
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "safe", r.findings
+
+
+# --- 123pa-4: torch.distributed variables are data --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "hydra:\n  job:\n    env_set:\n      RANK: ${hydra:job.num}\n",  # (Hydra's docs: configure_hydra/job.md)
+    "hydra:\n  job:\n    env_set:\n      RANK: ${hydra:job.num}\n      LOCAL_RANK: ${hydra:job.num}\n"
+    "      WORLD_SIZE: '4'\n      LOCAL_WORLD_SIZE: '4'\n      NODE_RANK: '0'\n      GROUP_RANK: '0'\n"
+    "      MASTER_ADDR: localhost\n      MASTER_PORT: '29500'\n      CUBLAS_WORKSPACE_CONFIG: ':4096:8'\n"
+    "      PYTORCH_CUDA_ALLOC_CONF: expandable_segments:True\n",
+])
+def test_123pa4_distributed_env_set_stays_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings
