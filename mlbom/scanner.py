@@ -1881,6 +1881,9 @@ _CKPT_LOADERS = {
     "lightning+weights_only=false": "LightningCLI passes it to Trainer.fit/validate/test/predict with the config's "
                                     "weights_only: false — a full unpickle (lightning/fabric/utilities/cloud_io.py "
                                     "_load)",
+    "lightning-script": "a Lightning training script passes it to Trainer.fit (lightning-hydra-template's src/train.py: "
+                        "trainer.fit(..., ckpt_path=cfg.get(\"ckpt_path\"))), which torch.loads it "
+                        "(lightning/fabric/utilities/cloud_io.py _load)",
     "mmengine": "mmengine's Runner (load_from/resume) or PretrainedInit (init_cfg) loads it with torch.load "
                 "(runner/checkpoint.py CheckpointLoader; torch's default weights_only: a full unpickle before "
                 "torch 2.6)",

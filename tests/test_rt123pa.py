@@ -101,3 +101,35 @@ def test_123pa2_other_packages_stay_safe(entry: str) -> None:
 def test_123pa4_distributed_env_set_stays_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings
+
+
+# --- 123pa-5: a top-level remote ckpt_path in any config (lightning-hydra-template's train.py) -------------------
+
+_TEMPLATE = ("# @package _global_\ndefaults:\n  - _self_\n  - data: mnist\n  - model: mnist\n  - trainer: default\n"
+             "  - paths: default\n  - hydra: default\ntask_name: train\ntags: [dev]\ntrain: True\ntest: True\n"
+             "seed: null\n")
+
+
+@pytest.mark.parametrize("text,finding", [
+    (_TEMPLATE + "ckpt_path: https://example.com/x.ckpt\n", "code.remote"),
+    (_TEMPLATE + "ckpt_path: 'HTTP://example.com/x.ckpt'\n", "code.remote"),
+    ("# @package _global_\nckpt_path: https://example.com/x.ckpt\n", "code.remote"),
+    ("hydra:\n  run:\n    dir: out\nckpt_path: https://example.com/x.ckpt\n", "code.remote"),
+    (_TEMPLATE + "ckpt_path: s3://bucket/x.ckpt\n", "config.path-outside"),
+])
+def test_123pa5_top_level_remote_ckpt_path_is_suspicious(text: str, finding: str) -> None:
+    r = scan_bytes(text.encode(), "train.yaml")
+    assert r.verdict == "suspicious" and finding in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    _TEMPLATE + "ckpt_path: null\n",
+    _TEMPLATE + "ckpt_path: ${paths.output_dir}/checkpoints/last.ckpt\n",
+    _TEMPLATE + "ckpt_path: /data/checkpoints/last.ckpt\n",
+    _TEMPLATE + "ckpt_path: last.ckpt\n",
+    "defaults:\n  - _self_\nmodel:\n  ckpt_path: https://example.com/x.ckpt\n",  # (not the top level)
+    "ckpt_path: https://example.com/x.ckpt\nbatch_size: 4\n",  # (no Hydra evidence: 122pa-3's decision)
+])
+def test_123pa5_local_ckpt_paths_stay_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "train.yaml")
+    assert r.verdict == "safe", r.findings

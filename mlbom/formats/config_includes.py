@@ -175,14 +175,16 @@ def _shown(node: object) -> str:
     return repr(s[:200]) if s is not None else "a collection"
 
 
-def _read(root: object, out: Includes, package: str = "") -> None:
-    """The includes of one document's root (a composed YAML node or a JSON value)."""
+def _read(root: object, out: Includes, package: str = "", header: bool = False) -> None:
+    """The includes of one document's root (a composed YAML node or a JSON value; ``header``: its text has a
+    Hydra ``# @package`` line)."""
     if not _is_mapping(root):
         if package:
             _hydra(root, out, package)
         return
     _hydra(root, out, package)
     _jsonargparse(root, out)
+    _top_checkpoint(root, out, header)
     _pyannote(root, out)
     _mmengine_checkpoints(root, out)
     _nemo_checkpoints(root, out)
@@ -612,6 +614,23 @@ def _lightning_checkpoints(root: object, out: Includes) -> None:
                                         "lightning+weights_only=false" if unsafe_load else "lightning"))
 
 
+def _top_checkpoint(root: object, out: Includes, header: bool) -> None:
+    """A top-level ``ckpt_path`` that names a remote checkpoint (``scheme://``) in a Hydra config (123pa-5: a
+    ``# @package`` header — ``header`` —, a top-level ``defaults`` list or ``hydra`` key): the
+    lightning-hydra-template's ``src/train.py`` (copied by many projects) runs ``trainer.fit(…,
+    ckpt_path=cfg.get("ckpt_path"))`` on its Hydra config, and Lightning's ``_load`` unpickles an http one with
+    ``weights_only=False``. A local path (``${paths.output_dir}/last.ckpt``, ``/data/ckpts/x.ckpt``) is the
+    project's own, no finding outside an evident LightningCLI config (:func:`_lightning_checkpoints`); so is a
+    URL in a config with no Hydra evidence (122pa-3: whose script reads it is unknown)."""
+    pairs = [(_key(k), v) for k, v in _entries(root)]
+    if not (header or any(k == "hydra" or (k == "defaults" and _items(v) is not None) for k, v in pairs)):
+        return
+    for k, v in _entries(root):
+        if _key(k) == "ckpt_path" and (p := _path_value(v)) is not None and "://" in p \
+                and not any(c[0] == "ckpt_path" and c[1] == p for c in out.checkpoints):
+            out.checkpoints.append(("ckpt_path", p, "lightning-script"))
+
+
 def _mmengine_checkpoints(root: object, out: Includes) -> None:
     """mmengine's checkpoints (122pa-3): a top-level ``load_from`` (``Runner.from_cfg`` → ``load_or_resume`` →
     runner/checkpoint.py ``CheckpointLoader``: ``torch.load`` of a local file, ``load_url`` of an http one) or
@@ -677,6 +696,7 @@ def from_yaml(text: str) -> Includes:
     :func:`~mlbom.formats.yaml_tags.composed` is) — after mmengine's ``{{ _base_.x }}`` substitution."""
     out = Includes()
     package = "hydra.job.env_set" if env_set_header(text) else ""
+    header = "@package" in text and _PACKAGE.search(text) is not None
     if "{{" in text:
         text = BASE_VAR.sub(lambda m: f'"{_MARK}{m.group(1)}"', text)
     parsers = loaders()
@@ -686,7 +706,7 @@ def from_yaml(text: str) -> Includes:
             break
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
-            _read(root, out, package)
+            _read(root, out, package, header)
     for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set",
                  "checkpoints", "class_strings"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))
