@@ -6,6 +6,10 @@
 * 123pa-2: a defaults entry whose package lands at ``hydra.job.env_set`` (``envs@hydra.job.env_set: prod``, the
   ``_global_`` forms, a group ``hydra/job/env_set``) places a config there that is not read: ``suspicious``.
 * 123pa-4: torch.distributed's variables (Hydra's documented ``RANK: ${hydra:job.num}``) are data.
+* 123pa-5: a top-level remote ``ckpt_path`` in a config with Hydra evidence (lightning-hydra-template's
+  ``train.py``: ``trainer.fit(ckpt_path=cfg.get("ckpt_path"))``) is judged as LightningCLI's.
+* 123pa-3: a checkpoint path's ``${a.b}`` interpolations of literal nodes of the same document are resolved as
+  OmegaConf resolves them (jsonargparse's omegaconf mode, Hydra, NeMo), then judged; any other stays as written.
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -132,4 +136,36 @@ def test_123pa5_top_level_remote_ckpt_path_is_suspicious(text: str, finding: str
 ])
 def test_123pa5_local_ckpt_paths_stay_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "train.yaml")
+    assert r.verdict == "safe", r.findings
+
+
+# --- 123pa-3: a ckpt_path given by an interpolation of the same document -----------------------------------------
+
+_CLI = "# lightning.pytorch==2.6.0\nseed_everything: 0\ntrainer: {accelerator: auto, max_epochs: 1}\n"
+
+
+@pytest.mark.parametrize("text,finding", [
+    (_CLI + "model:\n  lr: 0.001\n  backbone_weights: https://example.com/x.ckpt\nckpt_path: ${model.backbone_weights}\n",
+     "code.remote"),
+    (_CLI + "model:\n  w: ${base}\nbase: https://example.com/x.ckpt\nckpt_path: ${model.w}\n", "code.remote"),
+    (_CLI + "model:\n  urls: [https://example.com/x.ckpt]\nfit:\n  ckpt_path: ${model.urls.0}\n", "code.remote"),
+    (_CLI + "root: /etc/evil\nckpt_path: ${root}/last.ckpt\n", "config.path-outside"),
+    (_CLI + "up: ..\nckpt_path: ${up}/${up}/x.ckpt\n", "config.path-outside"),
+    ("defaults:\n  - _self_\nhost: https://example.com\nckpt_path: ${host}/x.ckpt\n", "code.remote"),
+    ("name: x\ninit_from_nemo_model: ${w}\nw: /etc/x.nemo\n", "config.path-outside"),
+])
+def test_123pa3_interpolated_ckpt_path_is_resolved(text: str, finding: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious" and finding in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    _CLI + "paths:\n  ckpt_dir: checkpoints\nckpt_path: ${paths.ckpt_dir}/last.ckpt\nmodel:\n  lr: 0.1\n",
+    _CLI + "ckpt_path: ${paths.ckpt_dir}/last.ckpt\nmodel:\n  lr: 0.1\n",  # (another file's node: as written)
+    _CLI + "ckpt_path: ${oc.env:CKPT}\nmodel:\n  lr: 0.1\n",
+    _CLI + "a: ${a}\nckpt_path: ${a}\nmodel:\n  lr: 0.1\n",
+    _CLI + "best: best\nckpt_path: ${best}\nmodel:\n  lr: 0.1\n",
+])
+def test_123pa3_local_interpolated_ckpt_paths_stay_safe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings

@@ -589,6 +589,50 @@ def _path_value(node: object) -> str | None:
     return s.strip()[:300] or None
 
 
+# an OmegaConf interpolation of an absolute node path (``${model.weights}``, ``${a.0}``): no resolver, not relative
+_NODE_INTERP = re.compile(r"\$\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)\}")
+
+
+def _lookup(root: object, dotted: str) -> object:
+    node = root
+    for part in dotted.split("."):
+        items = None if _is_mapping(node) else _items(node)
+        if items is not None and part.isdigit():
+            node = items[int(part)] if int(part) < len(items) else None
+            continue
+        node = next((v for k, v in _entries(node) if _key(k) == part), None) if _is_mapping(node) else None
+        if node is None:
+            return None
+    return node
+
+
+def _resolved(root: object, value: str, depth: int = 0) -> str:
+    """A checkpoint path as OmegaConf resolves it within the document (123pa-3: Hydra, NeMo, and jsonargparse's
+    ``parser_mode="omegaconf"`` — ``OmegaConf.to_object(OmegaConf.load(…))`` — resolve ``${model.weights}``):
+    each ``${a.b}`` whose node is a literal string is replaced by it (itself resolved, 8 deep); with one that is not
+    (a resolver, a relative or missing node, a collection), the text as written (judged as it stands)."""
+    if "${" not in value or depth > 8:
+        return value
+    failed = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal failed
+        target = _path_value(_lookup(root, m.group(1)))
+        if target is None:
+            failed = True
+            return m.group(0)
+        return _resolved(root, target, depth + 1)
+
+    out = _NODE_INTERP.sub(sub, value)
+    return value if failed or "${" in out else out[:300]
+
+
+def _as_resolved(key: str, root: object, value: str) -> tuple[str, str]:
+    """A checkpoint's key (naming the interpolation when one was resolved) and its :func:`_resolved` path."""
+    p = _resolved(root, value)
+    return (key if p == value else f"{key} ({value[:100]!r} resolved)"), p
+
+
 def _false(node: object) -> bool:
     s = _scalar(node)
     return node is False or (isinstance(node, yaml.ScalarNode) and s is not None and not node.style
@@ -610,7 +654,7 @@ def _lightning_checkpoints(root: object, out: Includes) -> None:
         unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
         for k, v in pairs:
             if k == "ckpt_path" and (p := _path_value(v)) is not None:
-                out.checkpoints.append((f"{prefix}ckpt_path", p,
+                out.checkpoints.append((*_as_resolved(f"{prefix}ckpt_path", root, p),
                                         "lightning+weights_only=false" if unsafe_load else "lightning"))
 
 
@@ -626,9 +670,10 @@ def _top_checkpoint(root: object, out: Includes, header: bool) -> None:
     if not (header or any(k == "hydra" or (k == "defaults" and _items(v) is not None) for k, v in pairs)):
         return
     for k, v in _entries(root):
-        if _key(k) == "ckpt_path" and (p := _path_value(v)) is not None and "://" in p \
-                and not any(c[0] == "ckpt_path" and c[1] == p for c in out.checkpoints):
-            out.checkpoints.append(("ckpt_path", p, "lightning-script"))
+        if _key(k) == "ckpt_path" and (p := _path_value(v)) is not None:
+            key, p = _as_resolved("ckpt_path", root, p)
+            if "://" in p and not any(c[0] == key and c[1] == p for c in out.checkpoints):
+                out.checkpoints.append((key, p, "lightning-script"))
 
 
 def _mmengine_checkpoints(root: object, out: Includes) -> None:
@@ -671,7 +716,7 @@ def _nemo_checkpoints(root: object, out: Includes) -> None:
         key = _key(k)
         if key in _NEMO_CKPT_KEYS:
             if (p := _path_value(v)) is not None:
-                out.checkpoints.append((key, p, "nemo"))
+                out.checkpoints.append((*_as_resolved(key, root, p), "nemo"))
             elif _is_mapping(v):
                 for k2, v2 in _entries(v):
                     for k3, v3 in _entries(v2):
@@ -680,7 +725,7 @@ def _nemo_checkpoints(root: object, out: Includes) -> None:
         elif key == "exp_manager" and _is_mapping(v):
             for k2, v2 in _entries(v):
                 if _key(k2) == "resume_from_checkpoint" and (p := _path_value(v2)) is not None:
-                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p, "nemo"))
+                    out.checkpoints.append((*_as_resolved("exp_manager.resume_from_checkpoint", root, p), "nemo"))
 
 
 def from_doc(doc: object) -> Includes:
