@@ -10,6 +10,7 @@
   ``train.py``: ``trainer.fit(ckpt_path=cfg.get("ckpt_path"))``) is judged as LightningCLI's.
 * 123pa-3: a checkpoint path's ``${a.b}`` interpolations of literal nodes of the same document are resolved as
   OmegaConf resolves them (jsonargparse's omegaconf mode, Hydra, NeMo), then judged; any other stays as written.
+* 123pa-6: the class strings are merged into the target list with a set (a list's membership test: quadratic).
 Nothing here is loaded."""
 
 from __future__ import annotations
@@ -169,3 +170,20 @@ def test_123pa3_interpolated_ckpt_path_is_resolved(text: str, finding: str) -> N
 def test_123pa3_local_interpolated_ckpt_paths_stay_safe(text: str) -> None:
     r = scan_bytes(text.encode(), "config.yaml")
     assert r.verdict == "safe", r.findings
+
+
+# --- 123pa-6: plain-string class paths are merged into the target list in linear time ---------------------------
+
+def test_123pa6_many_class_strings_are_merged_in_linear_time() -> None:
+    import time
+
+    lines = ["seed_everything: 0", "trainer:"]
+    for key in ("callbacks", "logger", "plugins"):  # (30,000 class strings: a list's membership test was quadratic)
+        lines.append(f"  {key}:")
+        lines.extend(f"  - m{key[0]}{i}.C" for i in range(10_000))
+    data = ("\n".join(lines) + "\n").encode()
+    start = time.process_time()
+    r = scan_bytes(data, "config.yaml")
+    spent = time.process_time() - start
+    assert r.verdict == "suspicious" and "code.remote" in _ids(r), r.findings
+    assert spent < 2.0, spent  # (about 0.5 s; 4.3 s before)
