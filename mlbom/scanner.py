@@ -1624,8 +1624,9 @@ def _may_name_targets(text: str, name: str = "") -> bool:
         return True  # mmengine scopes (122pa-1: config_targets.Targets.mm_scope)
     if any(k in text for k in _CHECKPOINT_KEYS):
         return True  # checkpoints a trainer loads (122pa-3: config_includes reads them)
-    if "searchpath" in text or "__include__" in text or "env_set" in text or ("defaults" in text and any(
-            m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
+    if "searchpath" in text or "__include__" in text or "env_set" in text or "@package" in text or (
+            "defaults" in text and any(m in text for m in ("..", "//", ".git"))):
+        # Hydra's search path, defaults, env_set and # @package header; jsonargparse (117pa-6/-7, 122pa-2, 123pa-1)
         return True
     if _LIGHTNING_CLASS.search(text) and any(k in text for k in ("trainer", "seed_everything", "class_path")):
         return True  # a dotted string jsonargparse may import as a class (122pa-4)
@@ -1687,8 +1688,9 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         # (composed only when a reading met one of its keys — a broken text is not composed again — and
         # the walk's places may not be the document's: an alias, a merge key, mmengine's {{ _base_.x }})
         included = None
-        if hydra_key and targets.include_keys:
-            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text
+        header = hydra_key and ci.env_set_header(yaml_text)  # (a # @package landing at hydra.job.env_set: 123pa-1)
+        if hydra_key and (targets.include_keys or header):
+            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text or header
             included = ci.from_yaml(yaml_text) if shaped else ci.Includes(bases=list(targets.bases))
     else:
         targets = ct.json_targets(doc)
@@ -1697,9 +1699,11 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets.kind(ct.MMENGINE)
         if module not in targets.modules:
             targets.modules.append(module)
-    for cls in included.class_strings if included else ():  # jsonargparse: a plain string class path (122pa-4)
-        targets.kind(ct.JSONARGPARSE)
-        if cls not in targets.paths:
+    known = set(targets.paths)  # (a set: 10,000 class strings against a list were 0.4 s — 123pa-6)
+    for cls in dict.fromkeys(included.class_strings) if included else ():  # jsonargparse: a plain string class
+        targets.kind(ct.JSONARGPARSE)                                     # path (122pa-4)
+        if cls not in known:
+            known.add(cls)
             targets.paths.append(cls)
     for cls in included.classes if included else ():  # pyannote.audio's pipeline/preprocessors names (119pa-6)
         targets.kind(ct.PYANNOTE)
@@ -1837,6 +1841,14 @@ _ENV_DATA = frozenset({
     "TOKENIZERS_PARALLELISM", "HYDRA_FULL_ERROR", "NCCL_DEBUG", "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE",
     "NCCL_ASYNC_ERROR_HANDLING", "TF_CPP_MIN_LOG_LEVEL", "WANDB_MODE", "WANDB_SILENT", "PYTHONUNBUFFERED",
     "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONFAULTHANDLER",
+    # torch.distributed / torchrun's rendezvous variables (123pa-4: Hydra's documented ``env_set: {RANK:
+    # ${hydra:job.num}}``, website/docs/configure_hydra/job.md; torch/distributed/run.py, elastic agent's worker
+    # env; Lightning's LightningEnvironment/TorchElasticEnvironment read them): integers and a host/port; the
+    # determinism/allocator settings (a number or a key:value list)
+    "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK", "ROLE_RANK",
+    "ROLE_WORLD_SIZE", "GROUP_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RESTART_COUNT",
+    "TORCHELASTIC_MAX_RESTARTS", "TORCHELASTIC_RUN_ID", "PL_GLOBAL_SEED", "PL_SEED_WORKERS",
+    "CUBLAS_WORKSPACE_CONFIG", "PYTORCH_CUDA_ALLOC_CONF",
 })
 _HYDRA_ENV_SET = ("Hydra's run_job sets it while the task runs (env_override: os.environ.update of hydra.job.env_set), "
                   "for the task and every process it starts")
@@ -1871,6 +1883,9 @@ _CKPT_LOADERS = {
     "lightning+weights_only=false": "LightningCLI passes it to Trainer.fit/validate/test/predict with the config's "
                                     "weights_only: false — a full unpickle (lightning/fabric/utilities/cloud_io.py "
                                     "_load)",
+    "lightning-script": "a Lightning training script passes it to Trainer.fit (lightning-hydra-template's src/train.py: "
+                        "trainer.fit(..., ckpt_path=cfg.get(\"ckpt_path\"))), which torch.loads it "
+                        "(lightning/fabric/utilities/cloud_io.py _load)",
     "mmengine": "mmengine's Runner (load_from/resume) or PretrainedInit (init_cfg) loads it with torch.load "
                 "(runner/checkpoint.py CheckpointLoader; torch's default weights_only: a full unpickle before "
                 "torch 2.6)",

@@ -175,14 +175,16 @@ def _shown(node: object) -> str:
     return repr(s[:200]) if s is not None else "a collection"
 
 
-def _read(root: object, out: Includes, package: str = "") -> None:
-    """The includes of one document's root (a composed YAML node or a JSON value)."""
+def _read(root: object, out: Includes, package: str = "", header: bool = False) -> None:
+    """The includes of one document's root (a composed YAML node or a JSON value; ``header``: its text has a
+    Hydra ``# @package`` line)."""
     if not _is_mapping(root):
         if package:
             _hydra(root, out, package)
         return
     _hydra(root, out, package)
     _jsonargparse(root, out)
+    _top_checkpoint(root, out, header)
     _pyannote(root, out)
     _mmengine_checkpoints(root, out)
     _nemo_checkpoints(root, out)
@@ -305,8 +307,30 @@ _FILE_KEY_ENDS = ("ckpt", "checkpoint", "weights", "name", "pretrained", "output
 MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
 HYDRA_KEYWORDS = frozenset({"optional", "override"})
 # Hydra's ``# @package`` header (hydra/plugins/config_source.py ``ConfigSource._get_header_dict``: a comment line before the
-# first node); only ``hydra.job.env_set`` changes what this module reads
-_PACKAGE = re.compile(r"^#\s*@package\s+(hydra\.job\.env_set)\s*$", re.M)
+# first node); only a package that lands at ``hydra.job.env_set`` changes what this module reads (a ``hydra.job``
+# or ``hydra`` one: its top-level ``env_set``/``job`` keys, read in any file). Every such line of the text is read
+# (Hydra: the header's last; a line past the header: read too, failing closed)
+_PACKAGE = re.compile(r"^[ \t]*#[ \t]*@package[ \t]+(\S+)[ \t]*$", re.M)
+
+
+def final_package(package: str) -> str:
+    """A package as Hydra 1.3 places it (123pa-1): hydra/core/default_element.py ``InputDefault._get_final_package``
+    keeps what follows the last ``_global_`` (``_global_.hydra.job.env_set`` → ``hydra.job.env_set``)."""
+    i = package.rfind("_global_")
+    return package if i == -1 else package[i + len("_global_") + 1:]
+
+
+def lands_at_env_set(package: str, relative: bool = False) -> bool:
+    """Whether a ``# @package`` header (absolute) or a defaults entry's ``@package`` (``relative``: to the package
+    of the config that lists it, unknown here — a group file of ``hydra``/``hydra/job`` lists ``x@job.env_set``
+    and ``x@env_set``; one with ``_global_`` is absolute) places a config at ``hydra.job.env_set`` (123pa-1/-2).
+    With ``version_base`` below 1.2 (Hydra 1.3 when ``@hydra.main`` names none) ``_group_`` becomes a group (dots)
+    and ``_name_`` a config name: a package holding one lands there when its other parts allow it (fail closed)."""
+    final = final_package(package.strip())
+    pattern = re.escape(final).replace("_group_", ".+").replace("_name_", "[^.]+")
+    targets = ("hydra.job.env_set", "job.env_set", "env_set") if relative and "_global_" not in package \
+        else ("hydra.job.env_set",)
+    return any(re.fullmatch(pattern, t) is not None for t in targets)
 
 
 def _env_set(node: object, where: str, out: Includes) -> None:
@@ -377,10 +401,33 @@ def _hydra(root: object, out: Includes, package: str = "") -> None:
                 _hydra_default(item, out)
 
 
+def _at_env_set(key: str, config: bool = False) -> bool:
+    """Whether a defaults entry ``group@package`` (``group@pkg1:pkg2``: Hydra's ``ConfigRepository._split_group``)
+    places its config at ``hydra.job.env_set`` (:func:`lands_at_env_set`, 123pa-2); with no ``@package``, the
+    default package: the group's path (``hydra/job/env_set: x``; ``config``: a string entry ``hydra/job/env_set/x``,
+    whose group is its folder — hydra/core/default_element.py ``get_default_package``/``_relative_group_path``)."""
+    group, at, package = key.partition("@")
+    if at:
+        return any(lands_at_env_set(p, relative=True) for p in package.strip().split(":"))
+    words = group.split()
+    path = (words[-1] if words else "").lstrip("/")
+    if config:
+        path = path.rpartition("/")[0]
+    return bool(path) and lands_at_env_set(path.replace("/", "."), relative=True)
+
+
+def env_set_header(text: str) -> bool:
+    """Whether a ``# @package`` line of the text places the document at ``hydra.job.env_set`` (123pa-1)."""
+    return "@package" in text and any(lands_at_env_set(m.group(1)) for m in _PACKAGE.finditer(text))
+
+
 def _hydra_default(item: object, out: Includes) -> None:
     s = _scalar(item)
     if s is not None:
         out.defaults.append(s.split("@", 1)[0].strip())
+        if _at_env_set(s, config=True):
+            out.env_set.append(f"<the config the defaults entry {s.strip()[:200]!r} places at hydra.job.env_set "
+                               "(not read)>")
         return
     if not _is_mapping(item):
         return
@@ -396,6 +443,12 @@ def _hydra_default(item: object, out: Includes) -> None:
             option = _scalar(value)
             if option is not None and option.strip() not in ("", "???", "null"):
                 out.defaults.append(f"{group_path}/{option.strip()}" if group_path else option.strip())
+        if _at_env_set(key) and not (len(values) == 1 and _scalar(values[0]) in ("null", "~", "")):
+            # Hydra composes the chosen config there (hydra/_internal/defaults_list.py, GroupDefault's package):
+            # run_job sets its keys as environment variables
+            shown = ", ".join(repr(o[:100]) for value in values[:5] if (o := _scalar(value)) is not None)
+            out.env_set.append(f"<the {group_path[:200]!r} config {shown or 'chosen'} that the defaults entry "
+                               f"'{key[:200]}' places at hydra.job.env_set (not read)>")
 
 
 def _data_key(key: str) -> bool:
@@ -536,6 +589,50 @@ def _path_value(node: object) -> str | None:
     return s.strip()[:300] or None
 
 
+# an OmegaConf interpolation of an absolute node path (``${model.weights}``, ``${a.0}``): no resolver, not relative
+_NODE_INTERP = re.compile(r"\$\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)\}")
+
+
+def _lookup(root: object, dotted: str) -> object:
+    node = root
+    for part in dotted.split("."):
+        items = None if _is_mapping(node) else _items(node)
+        if items is not None and part.isdigit():
+            node = items[int(part)] if int(part) < len(items) else None
+            continue
+        node = next((v for k, v in _entries(node) if _key(k) == part), None) if _is_mapping(node) else None
+        if node is None:
+            return None
+    return node
+
+
+def _resolved(root: object, value: str, depth: int = 0) -> str:
+    """A checkpoint path as OmegaConf resolves it within the document (123pa-3: Hydra, NeMo, and jsonargparse's
+    ``parser_mode="omegaconf"`` — ``OmegaConf.to_object(OmegaConf.load(…))`` — resolve ``${model.weights}``):
+    each ``${a.b}`` whose node is a literal string is replaced by it (itself resolved, 8 deep); with one that is not
+    (a resolver, a relative or missing node, a collection), the text as written (judged as it stands)."""
+    if "${" not in value or depth > 8:
+        return value
+    failed = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal failed
+        target = _path_value(_lookup(root, m.group(1)))
+        if target is None:
+            failed = True
+            return m.group(0)
+        return _resolved(root, target, depth + 1)
+
+    out = _NODE_INTERP.sub(sub, value)
+    return value if failed or "${" in out else out[:300]
+
+
+def _as_resolved(key: str, root: object, value: str) -> tuple[str, str]:
+    """A checkpoint's key (naming the interpolation when one was resolved) and its :func:`_resolved` path."""
+    p = _resolved(root, value)
+    return (key if p == value else f"{key} ({value[:100]!r} resolved)"), p
+
+
 def _false(node: object) -> bool:
     s = _scalar(node)
     return node is False or (isinstance(node, yaml.ScalarNode) and s is not None and not node.style
@@ -557,8 +654,26 @@ def _lightning_checkpoints(root: object, out: Includes) -> None:
         unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
         for k, v in pairs:
             if k == "ckpt_path" and (p := _path_value(v)) is not None:
-                out.checkpoints.append((f"{prefix}ckpt_path", p,
+                out.checkpoints.append((*_as_resolved(f"{prefix}ckpt_path", root, p),
                                         "lightning+weights_only=false" if unsafe_load else "lightning"))
+
+
+def _top_checkpoint(root: object, out: Includes, header: bool) -> None:
+    """A top-level ``ckpt_path`` that names a remote checkpoint (``scheme://``) in a Hydra config (123pa-5: a
+    ``# @package`` header — ``header`` —, a top-level ``defaults`` list or ``hydra`` key): the
+    lightning-hydra-template's ``src/train.py`` (copied by many projects) runs ``trainer.fit(…,
+    ckpt_path=cfg.get("ckpt_path"))`` on its Hydra config, and Lightning's ``_load`` unpickles an http one with
+    ``weights_only=False``. A local path (``${paths.output_dir}/last.ckpt``, ``/data/ckpts/x.ckpt``) is the
+    project's own, no finding outside an evident LightningCLI config (:func:`_lightning_checkpoints`); so is a
+    URL in a config with no Hydra evidence (122pa-3: whose script reads it is unknown)."""
+    pairs = [(_key(k), v) for k, v in _entries(root)]
+    if not (header or any(k == "hydra" or (k == "defaults" and _items(v) is not None) for k, v in pairs)):
+        return
+    for k, v in _entries(root):
+        if _key(k) == "ckpt_path" and (p := _path_value(v)) is not None:
+            key, p = _as_resolved("ckpt_path", root, p)
+            if "://" in p and not any(c[0] == key and c[1] == p for c in out.checkpoints):
+                out.checkpoints.append((key, p, "lightning-script"))
 
 
 def _mmengine_checkpoints(root: object, out: Includes) -> None:
@@ -601,7 +716,7 @@ def _nemo_checkpoints(root: object, out: Includes) -> None:
         key = _key(k)
         if key in _NEMO_CKPT_KEYS:
             if (p := _path_value(v)) is not None:
-                out.checkpoints.append((key, p, "nemo"))
+                out.checkpoints.append((*_as_resolved(key, root, p), "nemo"))
             elif _is_mapping(v):
                 for k2, v2 in _entries(v):
                     for k3, v3 in _entries(v2):
@@ -610,7 +725,7 @@ def _nemo_checkpoints(root: object, out: Includes) -> None:
         elif key == "exp_manager" and _is_mapping(v):
             for k2, v2 in _entries(v):
                 if _key(k2) == "resume_from_checkpoint" and (p := _path_value(v2)) is not None:
-                    out.checkpoints.append(("exp_manager.resume_from_checkpoint", p, "nemo"))
+                    out.checkpoints.append((*_as_resolved("exp_manager.resume_from_checkpoint", root, p), "nemo"))
 
 
 def from_doc(doc: object) -> Includes:
@@ -625,8 +740,8 @@ def from_yaml(text: str) -> Includes:
     the pure-Python one where libyaml's read no document or the two are known to differ (bounded as
     :func:`~mlbom.formats.yaml_tags.composed` is) — after mmengine's ``{{ _base_.x }}`` substitution."""
     out = Includes()
-    header = _PACKAGE.search(text)
-    package = header.group(1) if header else ""
+    package = "hydra.job.env_set" if env_set_header(text) else ""
+    header = "@package" in text and _PACKAGE.search(text) is not None
     if "{{" in text:
         text = BASE_VAR.sub(lambda m: f'"{_MARK}{m.group(1)}"', text)
     parsers = loaders()
@@ -636,7 +751,7 @@ def from_yaml(text: str) -> Includes:
             break
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
-            _read(root, out, package)
+            _read(root, out, package, header)
     for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths", "classes", "env_set",
                  "checkpoints", "class_strings"):
         setattr(out, name, list(dict.fromkeys(getattr(out, name))))

@@ -1966,8 +1966,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.defaults = True
                     else:
                         out.include_keys = out.shaped = True
-                elif out.defaults and scalar is not None and _DEFAULTS_LEAVING.match(scalar):
-                    out.include_keys = out.shaped = True  # a Hydra defaults group that may leave the folder
+                elif out.defaults and scalar is not None and (_DEFAULTS_LEAVING.match(scalar) or "env_set" in scalar):
+                    # a Hydra defaults group that may leave the folder, or land at hydra.job.env_set (123pa-2)
+                    out.include_keys = out.shaped = True
                 if scalar is None or scalar == "<<" or isinstance(event, yaml.AliasEvent):
                     out.shaped = True
                 if hydra_key and scalar in MARKERS:
@@ -2005,7 +2006,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                             scalar.rstrip().lower().endswith(CONFIG_EXTS)
                             or (top.is_map and top.step in LIGHTNING_CLI_KEYS)
                             or leaving_config_path(top.step or "" if top.is_map else "", scalar.strip())))
-                            or (out.defaults and _DEFAULTS_LEAVING.match(scalar))):
+                            or (out.defaults and (_DEFAULTS_LEAVING.match(scalar) or "env_set" in scalar))):
                         # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
                         out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
                     out.custom_import(scalar, _below(top))
