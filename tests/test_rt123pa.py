@@ -174,16 +174,13 @@ def test_123pa3_local_interpolated_ckpt_paths_stay_safe(text: str) -> None:
 
 # --- 123pa-6: plain-string class paths are merged into the target list in linear time ---------------------------
 
-def test_123pa6_many_class_strings_are_merged_in_linear_time() -> None:
-    import time
-
+def test_123pa6_many_class_strings_are_all_judged() -> None:
+    """(The merge is linear — a set, not a list's membership test: 30,000 class strings 4.3 s -> 0.5 s,
+    measured by hand; no wall-clock assertion here, per the project's rule on timed tests.)"""
     lines = ["seed_everything: 0", "trainer:"]
     for key in ("callbacks", "logger", "plugins"):  # (30,000 class strings: a list's membership test was quadratic)
         lines.append(f"  {key}:")
         lines.extend(f"  - m{key[0]}{i}.C" for i in range(10_000))
     data = ("\n".join(lines) + "\n").encode()
-    start = time.process_time()
     r = scan_bytes(data, "config.yaml")
-    spent = time.process_time() - start
     assert r.verdict == "suspicious" and "code.remote" in _ids(r), r.findings
-    assert spent < 2.0, spent  # (about 0.5 s; 4.3 s before)
