@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 from mlbom.limits import MAX_REPORT_CELLS, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
 from mlbom.model import verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent, finding_rank
+from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent
 from mlbom.score import Score
 from mlbom.signature_state import SignatureState
 
@@ -48,10 +48,15 @@ class Table:
     caption: str = ""
     omitted: int = 0
     """Rows not shown (:func:`_bound`): the renderers end the table on :attr:`note`."""
+    rank_col: int = -1
+    """A column holding each row's rank (rows ordered worst first): a cut then says per rank how
+    many rows are not shown (:attr:`omitted_by`)."""
+    omitted_by: tuple[tuple[str, int], ...] = ()
 
     @property
     def note(self) -> str:
-        return (f"… and {self.omitted} more row(s) not shown: a report shows at most {MAX_REPORT_TABLE_ROWS} rows "
+        by = f" ({', '.join(f'{n} {what}' for what, n in self.omitted_by)})" if self.omitted_by else ""
+        return (f"… and {self.omitted} more row(s){by} not shown: a report shows at most {MAX_REPORT_TABLE_ROWS} rows "
                 f"per table and {MAX_REPORT_CELLS} table cells in all (mlbom query lists every component)"
                 if self.omitted else "")
 
@@ -140,7 +145,7 @@ def _sev_rank(s: str) -> int:
 
 
 def _tone(sev: str) -> Tone:
-    return "bad" if sev in ("critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
+    return "bad" if sev in ("unsafe", "unknown", "critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
 
 
 def _or(value: str, unknown: str = "(not stated)") -> str:
@@ -163,38 +168,76 @@ def weights_only(c: ReadComponent) -> str:
     return f"no ({c.verdict or 'not scanned'})"
 
 
+ATTENTION_RANKS = ("unsafe", "unknown", UNREADABLE, *SEVERITIES[:-1])
+"""The ranks of a "Needs attention" row, worst first: a scan verdict of ``unsafe`` or worse (what
+the policy gate fails on) before everything, then a finding whose severity does not parse (ranked
+worse than critical, :func:`~mlbom.readmodel.finding_rank`), a vulnerability whose rating does not
+read (``unreadable``, red team 24s), then critical, high, ... (red team 123v-2)."""
+
+_ATTENTION_IDS = 3
+"""How many of a component's items its "Needs attention" row names (the worst first)."""
+
+
+def _rank(label: str) -> int:
+    return ATTENTION_RANKS.index(label) if label in ATTENTION_RANKS else len(ATTENTION_RANKS)
+
+
 def _attention(v: ReadBom) -> list[Block]:
+    """One row per component (red team 123v-2): its worst verdict or severity, how many items it
+    has, the first few of them (worst first) and what to do about the worst. Rows are ordered worst
+    first, so that when the table is cut (:func:`_bound`) every row not shown ranks no higher than
+    every row shown, and the cut is counted per rank: 5,000 findings on one component are one row
+    and can never push another component's unsafe verdict out of the table."""
     files_by_ref = {c.ref: c for c in v.components if c.type == "file"}
-    rows: list[tuple[int, tuple[str, ...]]] = []
+    # (component, file) -> [(rank, short, long, advice)]
+    items: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
+
+    def add(comp: str, file_: str, label: str, short: str, long: str, todo: str) -> None:
+        items.setdefault((comp, file_), []).append((_rank(label), short, long, todo))
+
     for f in v.findings():
         comp = v.by_ref.get(f.ref)
         file_ = files_by_ref[f.ref].path if f.ref in files_by_ref else (comp.first(Prop.FILE_PATH) if comp else "")
-        rows.append((finding_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
-                                             else f.message, advice(f.id, f.severity))))
+        add(f.component, file_ or "-", f.severity, f.id or f.message, f"{f.id}: {f.message}" if f.id else f.message,
+            advice(f.id, f.severity))
     for x in v.vulnerabilities:
         if x.is_open:
             what = "; ".join(name for _, name in x.affects) or "(no component named)"
             todo = x.recommendation or "upgrade to a fixed version, or state the analysis (VEX)"
             unread = f" [unreadable rating: {', '.join(x.unreadable)}]" if x.unreadable else ""
-            rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state}){unread}" +
-                                                 (f": {x.description}" if x.description else ""), todo)))
+            label = x.severity if x.severity in ATTENTION_RANKS else "unknown"
+            add(what, "-", label, f"{x.id} ({x.state})", f"{x.id} ({x.state}){unread}" +
+                (f": {x.description}" if x.description else ""), todo)
     for c in v.stating_verdict():  # wherever it sits, whatever it is (as the policy gate judges)
-        if c.verdict != "safe":  # ranked by the gate's reading: unsafe or worse (an odd value) is high (red team 13b-5)
-            level = "high" if verdict_rank(c.verdict or "") >= verdict_rank("unsafe") else "medium"
-            rows.append((_sev_rank(level), (level, c.display, c.path, f"scan verdict: {c.verdict}",
-                                            "do not load it until it is cleared")))
+        if c.verdict != "safe":  # unsafe or worse (an odd value) ranks first; any other non-safe verdict is medium
+            level = "unsafe" if verdict_rank(c.verdict or "") >= verdict_rank("unsafe") else "medium"
+            add(c.display, c.path or "-", level, f"scan verdict: {c.verdict}", f"scan verdict: {c.verdict}",
+                "do not load it until it is cleared")
     for u in v.unreadable:
-        rows.append((_sev_rank("medium"), ("medium", v.identity.name or "(release)", "-", f"input not read: {u}",
-                                           "fix the input and generate again; the inventory is incomplete")))
-    rows.sort(key=lambda r: (r[0], r[1][1], r[1][3]))
+        add(v.identity.name or "(release)", "-", "medium", "input not read", f"input not read: {u}",
+            "fix the input and generate again; the inventory is incomplete")
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    for (name, where), its in items.items():
+        its.sort(key=lambda i: (i[0], i[1]))
+        worst = its[0][0]
+        label = ATTENTION_RANKS[worst] if worst < len(ATTENTION_RANKS) else "unknown"
+        if len(its) == 1:
+            what = its[0][2]
+        else:
+            what = "; ".join(i[1] for i in its[:_ATTENTION_IDS]) + (
+                f"; and {len(its) - _ATTENTION_IDS} more" if len(its) > _ATTENTION_IDS else "")
+        rows.append((worst, (label, name, where, str(len(its)), what, its[0][3])))
+    rows.sort(key=lambda r: (r[0], r[1][1], r[1][2]))
+    total = sum(len(its) for its in items.values())
     sev = Counter(r[1][0] for r in rows)
     found = Counter(f.severity for f in v.findings())
     summary = "findings: " + (", ".join(f"{found[s]} {s}" for s in SEVERITIES if found[s]) or "none")
     open_v = sum(1 for x in v.vulnerabilities if x.is_open)
-    blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {len(rows)}")]
-    blocks.append(Bars("Items by severity", tuple(Bar(s, sev[s], _tone(s)) for s in SEVERITIES if sev[s])))
-    blocks.append(Table(("severity", "component", "file", "what", "what to do"), tuple(r[1] for r in rows),
-                        empty="nothing needs attention"))
+    blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {total} "
+                                f"on {len(rows)} component(s), one row each, worst first")]
+    blocks.append(Bars("Components by worst item", tuple(Bar(s, sev[s], _tone(s)) for s in ATTENTION_RANKS if sev[s])))
+    blocks.append(Table(("severity", "component", "file", "items", "what", "what to do"), tuple(r[1] for r in rows),
+                        empty="nothing needs attention", rank_col=0))
     return blocks
 
 
@@ -327,7 +370,12 @@ def _bound(sections: list[Section]) -> None:
                 keep = max(0, min(len(b.rows), MAX_REPORT_TABLE_ROWS, budget // width))
                 budget -= keep * width
                 if keep < len(b.rows):
-                    s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep)
+                    by: tuple[tuple[str, int], ...] = ()
+                    if b.rank_col >= 0:  # rows are ordered worst first: say per rank what is cut
+                        cut = Counter(r[b.rank_col] for r in b.rows[keep:])
+                        by = tuple((k, cut[k]) for k in dict.fromkeys(r[b.rank_col] for r in b.rows[keep:]))
+                    s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep,
+                                        b.rank_col, by)
 
 
 def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:

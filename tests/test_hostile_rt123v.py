@@ -1,0 +1,94 @@
+"""Red team 123v.
+
+123v-2: the report's "Needs attention" table had one row per finding, sorted (severity, component)
+and cut at ``MAX_REPORT_TABLE_ROWS``: 5,000 decoy ``high`` findings on a library ``aaa`` pushed out
+the only row saying that ``zz-evil-model`` is unsafe. Now one row per component (its worst item, how
+many, the first few), unsafe verdicts first; a cut drops only rows ranked no higher than every row
+shown, and says per rank how many.
+
+Asserted through table rows, cells and output size, never time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mlbom.limits import MAX_REPORT_TABLE_ROWS
+
+
+def _base() -> dict[str, Any]:
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []}
+
+
+def _build(doc: dict[str, Any]) -> Any:
+    from mlbom import reader
+    from mlbom import report as rp
+
+    data = json.dumps(doc).encode()
+    return rp.build(reader.loads(data, "bom.json")), data
+
+
+def _attention_table(r: Any) -> Any:
+    from mlbom.report.model import Table
+
+    s = next(s for s in r.sections if s.id == "attention")
+    return next(b for b in s.blocks if isinstance(b, Table))
+
+
+def _unsafe_model() -> dict[str, Any]:
+    return {"type": "machine-learning-model", "bom-ref": "evil", "name": "zz-evil-model",
+            "properties": [{"name": "mlbom:safety:verdict", "value": "unsafe"}]}
+
+
+# ---- 123v-2: "Needs attention" ----------------------------------------------------------
+
+
+def test_decoy_findings_on_one_component_cannot_hide_an_unsafe_model() -> None:
+    """The reproducer's shape: 5,000 high findings on ``aaa``, 200 models, 5 unscanned weights, and
+    the 201st model unsafe (no section of its own)."""
+    from mlbom import report as rp
+
+    doc = _base()
+    props = [{"name": "mlbom:finding", "value": f"high noise.check{i}: decoy"} for i in range(5000)]
+    doc["components"].append({"type": "library", "bom-ref": "aaa", "name": "aaa", "version": "1", "properties": props})
+    doc["components"] += [{"type": "machine-learning-model", "bom-ref": f"m{i}", "name": f"m{i:03d}"} for i in range(200)]
+    doc["components"] += [{"type": "file", "bom-ref": f"w{i}", "name": f"extra/w{i}.bin",
+                           "properties": [{"name": "mlbom:file:path", "value": f"extra/w{i}.bin"}]} for i in range(5)]
+    doc["components"].append(_unsafe_model())
+    r, _ = _build(doc)
+    t = _attention_table(r)
+    assert t.omitted == 0 and len(t.rows) == 2  # was 5,000 rows shown and the unsafe one cut
+    assert t.rows[0][:2] == ("unsafe", "zz-evil-model")  # worst first
+    assert t.rows[1][:4] == ("high", "aaa", "-", "5000")
+    assert "and 4997 more" in t.rows[1][4]
+    for fmt in ("markdown", "text", "html"):
+        text = rp.render(r, fmt)
+        assert any("zz-evil-model" in line and "unsafe" in line for line in text.splitlines()), fmt
+
+
+def test_a_cut_attention_table_keeps_the_worst_and_counts_per_rank() -> None:
+    """More components with a finding than the table's rows: the unsafe model (named last) and the
+    critical ones are shown; only rows of the lowest shown rank or lower are cut, counted per rank."""
+    from mlbom import report as rp
+
+    doc = _base()
+    n = MAX_REPORT_TABLE_ROWS + 50
+    doc["components"] += [{"type": "library", "bom-ref": f"a{i}", "name": f"a{i:05d}",
+                           "properties": [{"name": "mlbom:finding", "value": f"high noise.x: decoy {i}"}]}
+                          for i in range(n)]
+    doc["components"] += [{"type": "library", "bom-ref": f"l{i}", "name": f"l{i}",
+                           "properties": [{"name": "mlbom:finding", "value": "low noise.y: decoy"}]} for i in range(7)]
+    doc["components"].append({"type": "library", "bom-ref": "zc", "name": "zz-critical",
+                              "properties": [{"name": "mlbom:finding", "value": "critical vuln.x: real"}]})
+    doc["components"].append(_unsafe_model())
+    r, _ = _build(doc)
+    t = _attention_table(r)
+    order = ("unsafe", "unknown", "critical", "high", "medium", "low", "info", "none")
+    shown = [order.index(row[0]) for row in t.rows]
+    assert shown == sorted(shown)
+    assert t.rows[0][:2] == ("unsafe", "zz-evil-model") and t.rows[1][:2] == ("critical", "zz-critical")
+    assert t.omitted == n + 2 + 7 - MAX_REPORT_TABLE_ROWS
+    assert t.omitted_by == (("high", n + 2 - MAX_REPORT_TABLE_ROWS), ("low", 7))
+    text = rp.render(r, "markdown")
+    assert f"{t.omitted} more row(s) ({n + 2 - MAX_REPORT_TABLE_ROWS} high, 7 low) not shown" in text
