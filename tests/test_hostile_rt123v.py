@@ -92,3 +92,35 @@ def test_a_cut_attention_table_keeps_the_worst_and_counts_per_rank() -> None:
     assert t.omitted_by == (("high", n + 2 - MAX_REPORT_TABLE_ROWS), ("low", 7))
     text = rp.render(r, "markdown")
     assert f"{t.omitted} more row(s) ({n + 2 - MAX_REPORT_TABLE_ROWS} high, 7 low) not shown" in text
+
+
+# ---- 123v-4: long strings repeated per row ----------------------------------------------
+
+
+def test_a_long_dataset_name_linked_from_many_models_is_not_amplified() -> None:
+    """One dataset with a 100 KB name linked from 1,000 tiny model cards: the Models overview, each
+    model's facts and lineage repeated it whole (161 MB of report from a 224 KB BOM)."""
+    from mlbom import report as rp
+    from mlbom.limits import MAX_REPORT_CELL_CHARS
+
+    doc = _base()
+    doc["components"].append({"type": "data", "bom-ref": "d", "name": "D" * 100_000})
+    doc["components"] += [{"type": "machine-learning-model", "bom-ref": f"m{i}", "name": f"m{i}",
+                           "modelCard": {"modelParameters": {"datasets": [{"ref": "d"}]}}} for i in range(1000)]
+    r, data = _build(doc)
+    for fmt in ("markdown", "text", "html"):
+        text = rp.render(r, fmt)
+        assert len(text) < 10 * len(data), (fmt, len(text), len(data))
+        assert "D" * (MAX_REPORT_CELL_CHARS + 1) not in text
+        assert "(100000 characters in all)" in text
+
+
+def test_a_long_library_name_with_many_findings_is_not_amplified() -> None:
+    from mlbom import report as rp
+
+    doc = _base()
+    props = [{"name": "mlbom:finding", "value": f"high noise.n{i}: x"} for i in range(2000)]
+    doc["components"].append({"type": "library", "bom-ref": "n", "name": "N" * 50_000, "properties": props})
+    r, data = _build(doc)
+    for fmt in ("markdown", "text", "html"):
+        assert len(rp.render(r, fmt)) < 2 * len(data), fmt

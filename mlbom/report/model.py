@@ -1,10 +1,12 @@
 """What a report says, built once from a BOM: a title and a list of sections made of a few block
 kinds (facts, tables, bullet lists, paragraphs, figures). The HTML, Markdown and text renderers
-draw the same blocks, so the three formats carry the same content; nothing is shortened here or
-there (a long table is collapsed in HTML). What is shown is bounded (red team 122v-3): full sections
+draw the same blocks, so the three formats carry the same content; nothing is shortened in one
+renderer only (a long table is collapsed in HTML). What is shown is bounded (red team 122v-3): full sections
 for at most :data:`~mlbom.limits.MAX_REPORT_SECTIONS` models and datasets (the rest one row each),
 at most :data:`~mlbom.limits.MAX_REPORT_TABLE_ROWS` rows per table and
-:data:`~mlbom.limits.MAX_REPORT_CELLS` cells in all; whatever is not shown is counted in the report.
+:data:`~mlbom.limits.MAX_REPORT_CELLS` cells in all, each string at most
+:data:`~mlbom.limits.MAX_REPORT_CELL_CHARS` characters (red team 123v-4); whatever is not shown is
+counted in the report.
 
 Everything is computed from the BOM (through :mod:`mlbom.readmodel`), the optional previous
 release (``mlbom.diff``) and the signature state; nothing is added from outside. Strings are
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from mlbom.limits import MAX_REPORT_CELLS, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
+from mlbom.limits import MAX_REPORT_CELL_CHARS, MAX_REPORT_CELLS, MAX_REPORT_NAMES, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
 from mlbom.model import verdict_rank
 from mlbom.properties import Prop
 from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent
@@ -148,6 +150,34 @@ def _tone(sev: str) -> Tone:
     return "bad" if sev in ("unsafe", "unknown", "critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
 
 
+def clip(s: str, most: int = MAX_REPORT_CELL_CHARS) -> str:
+    """``s`` when it has at most ``most`` characters; else its first ``most``, "…" and its full
+    length (red team 123v-4: one long string repeated per row amplified the report without bound)."""
+    return s if len(s) <= most else f"{s[:most]}… ({len(s)} characters in all)"
+
+
+def _names(names: Sequence[str], sep: str = ", ") -> str:
+    """At most :data:`~mlbom.limits.MAX_REPORT_NAMES` names joined (each clipped), then "and N more"."""
+    shown = sep.join(clip(n) for n in names[:MAX_REPORT_NAMES])
+    return shown + (f"{sep}and {len(names) - MAX_REPORT_NAMES} more" if len(names) > MAX_REPORT_NAMES else "")
+
+
+def _clip_block(b: Block) -> Block:
+    if isinstance(b, Facts):
+        return Facts(tuple((clip(k), clip(x)) for k, x in b.pairs))
+    if isinstance(b, Table):
+        return Table(tuple(clip(h) for h in b.head), tuple(tuple(clip(x) for x in r) for r in b.rows), clip(b.empty),
+                     clip(b.caption), b.omitted, b.rank_col, b.omitted_by)
+    if isinstance(b, Bullets):
+        return Bullets(tuple(clip(i) for i in b.items), clip(b.caption), clip(b.empty))
+    if isinstance(b, Para):
+        return Para(clip(b.text, 10 * MAX_REPORT_CELL_CHARS))
+    if isinstance(b, Bars):
+        return Bars(clip(b.title), tuple(Bar(clip(x.label), x.value, x.tone) for x in b.bars))
+    return Lineage(clip(b.model), tuple(clip(x) for x in b.bases[:MAX_REPORT_NAMES]),
+                   tuple(clip(x) for x in b.datasets[:MAX_REPORT_NAMES]))
+
+
 def _or(value: str, unknown: str = "(not stated)") -> str:
     return value if value else unknown
 
@@ -244,13 +274,13 @@ def _attention(v: ReadBom) -> list[Block]:
 def _model_section(v: ReadBom, m: ReadComponent) -> Section:
     card = m.model_card
     bases = m.base_models
-    ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{d} (not in the BOM)" for d in card.datasets)
+    ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{clip(d)} (not in the BOM)" for d in card.datasets)
     facts = [("name", m.display), ("version", _or(m.version)), ("purl", _or(m.purl)), ("licence", _licence_text(m)),
              ("task", _or(card.task)), ("architecture", _or(" / ".join(x for x in (card.family, card.architecture) if x))),
              ("parameters", _or(m.first(Prop.MODEL_PARAMETERS))), ("approach", _or(card.approach)),
-             ("base model", "; ".join(f"{b.name} @ {b.revision or 'UNPINNED'}" + (f" ({b.relation})" if b.relation else "")
-                                      for b in bases) or "(none declared)"),
-             ("datasets", "; ".join(ds_names) or "(none linked)"), ("model card", "present" if card.present else "ABSENT")]
+             ("base model", _names([f"{b.name} @ {b.revision or 'UNPINNED'}" + (f" ({b.relation})" if b.relation else "")
+                                    for b in bases], "; ") or "(none declared)"),
+             ("datasets", _names(ds_names, "; ") or "(none linked)"), ("model card", "present" if card.present else "ABSENT")]
     files = v.files_of(m)
     blocks: list[Block] = [Facts(tuple(facts)), Lineage(m.display, tuple(f"{b.name}@{b.revision or '?'}" for b in bases),
                                                         ds_names)]
@@ -313,7 +343,7 @@ def _licences(v: ReadBom) -> list[Block]:
             by.setdefault("(none declared)", []).append(c.display)
     ranked = sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     rows = tuple((lic, str(len(names)), "not SPDX" if lic in odd else ("UNKNOWN" if lic == "(none declared)" else "SPDX"),
-                  ", ".join(sorted(names))) for lic, names in ranked)
+                  _names(sorted(names))) for lic, names in ranked)
     tone: dict[str, Tone] = {"UNKNOWN": "bad", "not SPDX": "warn", "SPDX": "ok"}
     return [Bars("Components per licence", tuple(Bar(r[0], int(r[1]), tone[r[2]]) for r in rows)),
             Table(("licence", "components", "kind", "which"), rows)]
@@ -359,9 +389,12 @@ def _summarised(total: int, what: str, where: str) -> list[Block]:
 def _bound(sections: list[Section]) -> None:
     """At most :data:`MAX_REPORT_TABLE_ROWS` rows per table and :data:`MAX_REPORT_CELLS` cells in
     all, tables taken in the order shown; a cut table keeps its count of rows not shown (red team
-    122v-3). Facts count against the budget but are never cut (a fixed few per section)."""
+    122v-3). Facts count against the budget but are never cut (a fixed few per section). Then every
+    string is clipped to :data:`~mlbom.limits.MAX_REPORT_CELL_CHARS` characters (:func:`clip`, red team
+    123v-4), in every block kind, so that no renderer can repeat a long BOM string without bound."""
     budget = MAX_REPORT_CELLS
     for s in sections:
+        s.title = clip(s.title)
         for i, b in enumerate(s.blocks):
             if isinstance(b, Facts):
                 budget -= 2 * len(b.pairs)
@@ -376,6 +409,7 @@ def _bound(sections: list[Section]) -> None:
                         by = tuple((k, cut[k]) for k in dict.fromkeys(r[b.rank_col] for r in b.rows[keep:]))
                     s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep,
                                         b.rank_col, by)
+        s.blocks = [_clip_block(b) for b in s.blocks]  # every string bounded (red team 123v-4)
 
 
 def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
@@ -426,8 +460,8 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
     shown_models, more = _first(models)
     overview: list[Block] = [Table(("model", "identity", "licence", "base model", "datasets"), tuple(
         (m.display, m.purl or m.version or "-", _licence_text(m),
-         ", ".join(sorted({b.name for b in m.base_models})) or "-",
-         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets) or "-") for m in shown_models),
+         _names(sorted({b.name for b in m.base_models})) or "-",
+         _names([v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets]) or "-") for m in shown_models),
         empty="(no models in this BOM)", omitted=more), *_summarised(len(models), "models", "in the table above")]
     sections.append(Section("models", "Models", overview))
     sections += [_model_section(v, m) for m in models[:MAX_REPORT_SECTIONS]]
@@ -477,4 +511,4 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
         ("reviewer", "." * 40), ("decision", "approve / reject / approve with conditions (circle one)"),
         ("conditions", "." * 40), ("date", "." * 20), ("signature", "." * 40)))]))
     _bound(sections)
-    return Report(title, sections, scores)
+    return Report(clip(title), sections, scores)
