@@ -6,6 +6,10 @@ the only row saying that ``zz-evil-model`` is unsafe. Now one row per component 
 many, the first few), unsafe verdicts first; a cut drops only rows ranked no higher than every row
 shown, and says per rank how many.
 
+123v-3: a file whose bom-ref extends nested model refs (``m``, ``m#a``, ...) belonged to every one of
+them (D x F rows built before the cut); now to the nearest only, and a Files table makes only the rows
+it shows.
+
 Asserted through table rows, cells and output size, never time.
 """
 
@@ -14,7 +18,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from mlbom.limits import MAX_REPORT_TABLE_ROWS
+from tests.helpers import counting_calls
 
 
 def _base() -> dict[str, Any]:
@@ -124,3 +131,59 @@ def test_a_long_library_name_with_many_findings_is_not_amplified() -> None:
     r, data = _build(doc)
     for fmt in ("markdown", "text", "html"):
         assert len(rp.render(r, fmt)) < 2 * len(data), fmt
+
+
+# ---- 123v-3: files by bom-ref prefix -----------------------------------------------------
+
+
+def _nested(d: int, f: int, kind: str = "machine-learning-model") -> dict[str, Any]:
+    doc = _base()
+    ref = "m"
+    for i in range(d):
+        doc["components"].append({"type": kind, "bom-ref": ref, "name": f"n{i}"})
+        deepest, ref = ref, ref + "#a"
+    doc["components"] += [{"type": "file", "bom-ref": f"{deepest}#w{j}.bin", "name": f"w{j}.bin"} for j in range(f)]
+    return doc
+
+
+@pytest.mark.parametrize("kind", ["machine-learning-model", "data"])
+def test_a_file_belongs_to_its_nearest_model_only(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested refs ``m``, ``m#a``, ``m#a#a`` ... and files extending the deepest: every model listed
+    every file (D x F rows and scores before the cut); now the deepest alone lists them."""
+    import mlbom.report.model as rm
+    from mlbom import reader, readmodel
+
+    d, f = 40, 300
+    doc = _nested(d, f, kind)
+    v = readmodel.read(reader.loads(json.dumps(doc).encode(), "prefix.json"))
+    counts = [len(v.files_of(c)) for c in v.components if c.type == kind]
+    assert counts == [0] * (d - 1) + [f]  # was [f] * d
+    with counting_calls(monkeypatch, rm, "weights_only") as calls:
+        _build(doc)
+    assert calls[0] <= f  # was d x f Files rows built
+
+
+def test_a_file_next_to_a_nested_model_stays_with_the_outer_one() -> None:
+    from mlbom import reader, readmodel
+
+    doc = _base()
+    doc["components"] = [{"type": "machine-learning-model", "bom-ref": "m", "name": "outer"},
+                         {"type": "machine-learning-model", "bom-ref": "m#a", "name": "inner"},
+                         {"type": "file", "bom-ref": "m#x.bin", "name": "x.bin"},
+                         {"type": "file", "bom-ref": "m#a#y.bin", "name": "y.bin"},
+                         {"type": "file", "bom-ref": "m#ab#z.bin", "name": "z.bin"}]
+    v = readmodel.read(reader.loads(json.dumps(doc).encode(), "b.json"))
+    outer, inner = v.by_ref["m"], v.by_ref["m#a"]
+    assert [x.name for x in v.files_of(outer)] == ["x.bin", "z.bin"]
+    assert [x.name for x in v.files_of(inner)] == ["y.bin"]
+
+
+def test_a_models_files_table_makes_only_the_rows_it_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlbom.report.model as rm
+
+    doc = _nested(1, MAX_REPORT_TABLE_ROWS + 10)
+    with counting_calls(monkeypatch, rm, "weights_only") as calls:
+        r, _ = _build(doc)
+    assert calls[0] == MAX_REPORT_TABLE_ROWS
+    files = [b for s in r.sections for b in s.blocks if getattr(b, "caption", "") == "Files"]
+    assert files[0].omitted == 10
