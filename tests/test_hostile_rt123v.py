@@ -15,13 +15,31 @@ Asserted through table rows, cells and output size, never time.
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mlbom.cli import main
 from mlbom.limits import MAX_REPORT_TABLE_ROWS
 from tests.helpers import counting_calls
+
+
+def _keypair(tmp_path: Path) -> tuple[Any, Path, Path]:
+    from cryptography.hazmat.primitives import serialization
+
+    from mlbom import signing
+
+    k = signing.generate_key("es256")
+    pub = tmp_path / "k.pub"
+    pub.write_bytes(k.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo))
+    priv = tmp_path / "k.key"
+    priv.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))
+    return k, pub, priv
 
 
 def _base() -> dict[str, Any]:
@@ -187,3 +205,65 @@ def test_a_models_files_table_makes_only_the_rows_it_shows(monkeypatch: pytest.M
     assert calls[0] == MAX_REPORT_TABLE_ROWS
     files = [b for s in r.sections for b in s.blocks if getattr(b, "caption", "") == "Files"]
     assert files[0].omitted == 10
+
+
+# ---- 123v-1: sign --dsse and ES6 numbers -------------------------------------------------
+
+ES6_EDGES = [(3.2e-6, "0.0000032", "0.0000032"), (1e-6, "0.000001", "0.000001"), (9.99e-6, "0.00000999", "0.00000999"),
+             (1e-7, "1e-7", "1e-7"), (5e-324, "5e-324", "5e-324"), (123.5, "123.5", "123.5")]
+
+
+def _energy_bom(tmp_path: Path, spelling: str) -> Path:
+    doc = _base()
+    doc["components"] = [{"type": "machine-learning-model", "bom-ref": "m", "name": "m", "modelCard": {
+        "considerations": {"environmentalConsiderations": {"energyConsumptions": [{
+            "activity": "training", "energyProviders": [],
+            "activityEnergyCost": {"value": 424242, "unit": "kWh"}}]}}}}]
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(json.dumps(doc).replace("424242", spelling).encode())
+    return bom
+
+
+@pytest.mark.parametrize(("value", "written", "spelling"), ES6_EDGES)
+def test_sign_dsse_writes_numbers_as_verify_reads_them(value: float, written: str, spelling: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A BOM holding a number in [1e-6, 1e-5) (an energy figure of a few mWh in kWh): ``sign --dsse``
+    wrote ``3.2e-6`` (orjson) and ``verify`` refused it as not RFC 8785, always. Both now use one writer."""
+    from mlbom import dsse
+
+    _k, pub, priv = _keypair(tmp_path)
+    bom = _energy_bom(tmp_path, written)  # the RFC 8785 spelling
+    env = tmp_path / "bom.intoto.json"
+    assert main(["sign", str(bom), "--key", str(priv), "--dsse", "-o", str(env)]) == 0, capsys.readouterr().err
+    payload = base64.b64decode(json.loads(env.read_bytes())["payload"])
+    assert spelling.encode() in payload
+    _subjects, predicate = dsse.parse_statement(payload)
+    cost = predicate["components"][0]["modelCard"]["considerations"]["environmentalConsiderations"]
+    assert cost["energyConsumptions"][0]["activityEnergyCost"]["value"] == value
+    assert main(["verify", str(env), "--key", str(pub)]) == 0, capsys.readouterr().err
+    assert main(["verify", str(env), "--key", str(pub), "--bom", str(bom)]) == 0, capsys.readouterr().err
+
+
+def test_sign_statement_writes_every_double_in_its_es6_form() -> None:
+    """The writer itself, on values no BOM file can spell (-0.0 reaches it as a double): the payload
+    parses under verify's rules and reads back the same numbers."""
+    from mlbom import dsse, signing
+
+    values = [3.2e-6, 1e-6, 9.99e-6, 1e-7, 5e-324, -0.0, 1e-5, 0.1, 2.0 ** 53 - 1]
+    doc = {**_base(), "x": values}
+    env = dsse.sign_statement(b"{}", doc, signing.generate_key("es256"), bom_name="bom.json", extra_subjects=[])
+    payload = base64.b64decode(json.loads(env)["payload"])
+    assert b'"x":[0.0000032,0.000001,0.00000999,1e-7,5e-324,0,0.00001,0.1,9007199254740991]' in payload
+    assert dsse.parse_statement(payload)[1]["x"] == values
+
+
+@pytest.mark.parametrize(("written", "why"), [("1e+21", "exactly representable"),
+                                              ("100000000000000000000", "exactly representable"),
+                                              ("-0.0", "canonical RFC 8785 form"), ("1e-6", "canonical RFC 8785 form")])
+def test_sign_dsse_refuses_what_verify_would_refuse(written: str, why: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Past 2**53 (I-JSON), or a BOM not in RFC 8785 form: refused at signing (exit 2), nothing written."""
+    _k, _pub, priv = _keypair(tmp_path)
+    env = tmp_path / "bom.intoto.json"
+    assert main(["sign", str(_energy_bom(tmp_path, written)), "--key", str(priv), "--dsse", "-o", str(env)]) == 2
+    assert why in capsys.readouterr().err and not env.exists()
