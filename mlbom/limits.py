@@ -397,3 +397,12 @@ MAX_REPORT_CELLS = 200_000
 past the budget shows the rows that fit and says how many are not shown. Shared files listed under
 many datasets, or many small tables, cannot amplify the report past it: with the section and row
 bounds the report stays within a small multiple of its input (red team 122v-3)."""
+
+MAX_REPORT_CELL_CHARS = 200
+"""Most characters of one ``report`` cell, fact, list item, figure label or title taken from the BOM;
+a longer one shows its first characters, then "…" and its full length. Prose paragraphs (a
+dataset's description) get ten times as much. Cells were bounded by count only: one 100 KB name
+repeated in 1,000 rows gave a 161 MB report from a 224 KB BOM (red team 123v-4)."""
+
+MAX_REPORT_NAMES = 10
+"""Most names one ``report`` cell joins (a model's datasets, its base models); then "and N more"."""

@@ -857,15 +857,49 @@ class ReadBom:
 
     def files_of(self, c: ReadComponent) -> list[ReadComponent]:
         """The files that make up a model or dataset: its dependencies of type ``file``, or the
-        files whose bom-ref extends its own (``model:x#weights.bin``) when no graph says."""
+        files whose bom-ref extends its own (``model:x#weights.bin``) when no graph says. A file
+        extending several models' or datasets' refs (``m``, ``m#a``, ``m#a#a``) belongs to the
+        nearest, the longest, only: nested refs made every model list every file (red team 123v-3)."""
         listed = [x for x in self.children(c.ref) if x.type == "file"]
         if listed or not c.ref:
             return listed
+        owned = self._file_owners
+        if c.ref in owned[0]:  # a model or dataset: the files it is the nearest owner of (red team 123v-3)
+            return [self.components[i] for i in owned[1].get(c.ref, ())]
         refs, where = self._file_refs
         # every ref extending ``ref#`` sorts in [``ref#``, ``ref$``): '$' follows '#' (red team 80c-8)
         lo = bisect_left(refs, c.ref + "#")
         hi = bisect_left(refs, c.ref + "$", lo)
         return [self.components[i] for i in sorted(where[lo:hi])]
+
+    @_lazy
+    def _file_owners(self) -> tuple[frozenset[str], dict[str, list[int]]]:
+        """The refs of the models and datasets, and for each the ``file`` components (their places
+        in :attr:`components`, in document order) whose bom-ref extends its ref and no longer one's:
+        computed once over a trie of ``#``-separated segments, linear in the refs' length."""
+        owners = frozenset(x.ref for x in self.components if x.type in ("machine-learning-model", "data") and x.ref)
+        trie: dict[str, Any] = {}
+        end = ""  # the key of an owner's ref: every segment's key starts with "#"
+        for ref in owners:
+            node = trie
+            for seg in ref.split("#"):
+                node = node.setdefault("#" + seg, {})
+            node[end] = ref
+        owned: dict[str, list[int]] = {}
+        for i, x in enumerate(self.components):
+            if x.type != "file" or not x.ref:
+                continue
+            node, best = trie, None
+            segs = x.ref.split("#")
+            for seg in segs[:-1]:  # the owner's ref is followed by "#" and more
+                nxt = node.get("#" + seg)
+                if nxt is None:
+                    break
+                node = nxt
+                best = node.get(end, best)
+            if best is not None:
+                owned.setdefault(best, []).append(i)
+        return owners, owned
 
     @_lazy
     def _file_refs(self) -> tuple[list[str], list[int]]:

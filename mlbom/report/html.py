@@ -29,7 +29,7 @@ table{border-collapse:collapse;margin:.4em 0;width:100%;table-layout:auto}
 th,td{border:1px solid #d6dbdf;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eaf2f8;white-space:nowrap} td[class]{white-space:nowrap} tr:nth-child(even) td{background:#fbfcfc}
 table.facts th{width:14em}
-.sev-critical,.sev-high,.st-FAIL{color:#a93226;font-weight:600} .sev-medium{color:#b9770e;font-weight:600}
+.sev-unsafe,.sev-unknown,.sev-critical,.sev-high,.st-FAIL{color:#a93226;font-weight:600} .sev-medium{color:#b9770e;font-weight:600}
 .st-PASS{color:#1e8449;font-weight:600} .st-N\\/A{color:#7f8c8d}
 nav a{margin-right:1em;color:#1b4f72}
 .note{color:#566573}

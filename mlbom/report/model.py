@@ -1,10 +1,12 @@
 """What a report says, built once from a BOM: a title and a list of sections made of a few block
 kinds (facts, tables, bullet lists, paragraphs, figures). The HTML, Markdown and text renderers
-draw the same blocks, so the three formats carry the same content; nothing is shortened here or
-there (a long table is collapsed in HTML). What is shown is bounded (red team 122v-3): full sections
+draw the same blocks, so the three formats carry the same content; nothing is shortened in one
+renderer only (a long table is collapsed in HTML). What is shown is bounded (red team 122v-3): full sections
 for at most :data:`~mlbom.limits.MAX_REPORT_SECTIONS` models and datasets (the rest one row each),
 at most :data:`~mlbom.limits.MAX_REPORT_TABLE_ROWS` rows per table and
-:data:`~mlbom.limits.MAX_REPORT_CELLS` cells in all; whatever is not shown is counted in the report.
+:data:`~mlbom.limits.MAX_REPORT_CELLS` cells in all, each string at most
+:data:`~mlbom.limits.MAX_REPORT_CELL_CHARS` characters (red team 123v-4); whatever is not shown is
+counted in the report.
 
 Everything is computed from the BOM (through :mod:`mlbom.readmodel`), the optional previous
 release (``mlbom.diff``) and the signature state; nothing is added from outside. Strings are
@@ -18,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from mlbom.limits import MAX_REPORT_CELLS, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
+from mlbom.limits import MAX_REPORT_CELL_CHARS, MAX_REPORT_CELLS, MAX_REPORT_NAMES, MAX_REPORT_SECTIONS, MAX_REPORT_TABLE_ROWS
 from mlbom.model import verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent, finding_rank
+from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent
 from mlbom.score import Score
 from mlbom.signature_state import SignatureState
 
@@ -48,10 +50,15 @@ class Table:
     caption: str = ""
     omitted: int = 0
     """Rows not shown (:func:`_bound`): the renderers end the table on :attr:`note`."""
+    rank_col: int = -1
+    """A column holding each row's rank (rows ordered worst first): a cut then says per rank how
+    many rows are not shown (:attr:`omitted_by`)."""
+    omitted_by: tuple[tuple[str, int], ...] = ()
 
     @property
     def note(self) -> str:
-        return (f"… and {self.omitted} more row(s) not shown: a report shows at most {MAX_REPORT_TABLE_ROWS} rows "
+        by = f" ({', '.join(f'{n} {what}' for what, n in self.omitted_by)})" if self.omitted_by else ""
+        return (f"… and {self.omitted} more row(s){by} not shown: a report shows at most {MAX_REPORT_TABLE_ROWS} rows "
                 f"per table and {MAX_REPORT_CELLS} table cells in all (mlbom query lists every component)"
                 if self.omitted else "")
 
@@ -140,7 +147,35 @@ def _sev_rank(s: str) -> int:
 
 
 def _tone(sev: str) -> Tone:
-    return "bad" if sev in ("critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
+    return "bad" if sev in ("unsafe", "unknown", "critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
+
+
+def clip(s: str, most: int = MAX_REPORT_CELL_CHARS) -> str:
+    """``s`` when it has at most ``most`` characters; else its first ``most``, "…" and its full
+    length (red team 123v-4: one long string repeated per row amplified the report without bound)."""
+    return s if len(s) <= most else f"{s[:most]}… ({len(s)} characters in all)"
+
+
+def _names(names: Sequence[str], sep: str = ", ") -> str:
+    """At most :data:`~mlbom.limits.MAX_REPORT_NAMES` names joined (each clipped), then "and N more"."""
+    shown = sep.join(clip(n) for n in names[:MAX_REPORT_NAMES])
+    return shown + (f"{sep}and {len(names) - MAX_REPORT_NAMES} more" if len(names) > MAX_REPORT_NAMES else "")
+
+
+def _clip_block(b: Block) -> Block:
+    if isinstance(b, Facts):
+        return Facts(tuple((clip(k), clip(x)) for k, x in b.pairs))
+    if isinstance(b, Table):
+        return Table(tuple(clip(h) for h in b.head), tuple(tuple(clip(x) for x in r) for r in b.rows), clip(b.empty),
+                     clip(b.caption), b.omitted, b.rank_col, b.omitted_by)
+    if isinstance(b, Bullets):
+        return Bullets(tuple(clip(i) for i in b.items), clip(b.caption), clip(b.empty))
+    if isinstance(b, Para):
+        return Para(clip(b.text, 10 * MAX_REPORT_CELL_CHARS))
+    if isinstance(b, Bars):
+        return Bars(clip(b.title), tuple(Bar(clip(x.label), x.value, x.tone) for x in b.bars))
+    return Lineage(clip(b.model), tuple(clip(x) for x in b.bases[:MAX_REPORT_NAMES]),
+                   tuple(clip(x) for x in b.datasets[:MAX_REPORT_NAMES]))
 
 
 def _or(value: str, unknown: str = "(not stated)") -> str:
@@ -163,51 +198,89 @@ def weights_only(c: ReadComponent) -> str:
     return f"no ({c.verdict or 'not scanned'})"
 
 
+ATTENTION_RANKS = ("unsafe", "unknown", UNREADABLE, *SEVERITIES[:-1])
+"""The ranks of a "Needs attention" row, worst first: a scan verdict of ``unsafe`` or worse (what
+the policy gate fails on) before everything, then a finding whose severity does not parse (ranked
+worse than critical, :func:`~mlbom.readmodel.finding_rank`), a vulnerability whose rating does not
+read (``unreadable``, red team 24s), then critical, high, ... (red team 123v-2)."""
+
+_ATTENTION_IDS = 3
+"""How many of a component's items its "Needs attention" row names (the worst first)."""
+
+
+def _rank(label: str) -> int:
+    return ATTENTION_RANKS.index(label) if label in ATTENTION_RANKS else len(ATTENTION_RANKS)
+
+
 def _attention(v: ReadBom) -> list[Block]:
+    """One row per component (red team 123v-2): its worst verdict or severity, how many items it
+    has, the first few of them (worst first) and what to do about the worst. Rows are ordered worst
+    first, so that when the table is cut (:func:`_bound`) every row not shown ranks no higher than
+    every row shown, and the cut is counted per rank: 5,000 findings on one component are one row
+    and can never push another component's unsafe verdict out of the table."""
     files_by_ref = {c.ref: c for c in v.components if c.type == "file"}
-    rows: list[tuple[int, tuple[str, ...]]] = []
+    # (component, file) -> [(rank, short, long, advice)]
+    items: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
+
+    def add(comp: str, file_: str, label: str, short: str, long: str, todo: str) -> None:
+        items.setdefault((comp, file_), []).append((_rank(label), short, long, todo))
+
     for f in v.findings():
         comp = v.by_ref.get(f.ref)
         file_ = files_by_ref[f.ref].path if f.ref in files_by_ref else (comp.first(Prop.FILE_PATH) if comp else "")
-        rows.append((finding_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
-                                             else f.message, advice(f.id, f.severity))))
+        add(f.component, file_ or "-", f.severity, f.id or f.message, f"{f.id}: {f.message}" if f.id else f.message,
+            advice(f.id, f.severity))
     for x in v.vulnerabilities:
         if x.is_open:
             what = "; ".join(name for _, name in x.affects) or "(no component named)"
             todo = x.recommendation or "upgrade to a fixed version, or state the analysis (VEX)"
             unread = f" [unreadable rating: {', '.join(x.unreadable)}]" if x.unreadable else ""
-            rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state}){unread}" +
-                                                 (f": {x.description}" if x.description else ""), todo)))
+            label = x.severity if x.severity in ATTENTION_RANKS else "unknown"
+            add(what, "-", label, f"{x.id} ({x.state})", f"{x.id} ({x.state}){unread}" +
+                (f": {x.description}" if x.description else ""), todo)
     for c in v.stating_verdict():  # wherever it sits, whatever it is (as the policy gate judges)
-        if c.verdict != "safe":  # ranked by the gate's reading: unsafe or worse (an odd value) is high (red team 13b-5)
-            level = "high" if verdict_rank(c.verdict or "") >= verdict_rank("unsafe") else "medium"
-            rows.append((_sev_rank(level), (level, c.display, c.path, f"scan verdict: {c.verdict}",
-                                            "do not load it until it is cleared")))
+        if c.verdict != "safe":  # unsafe or worse (an odd value) ranks first; any other non-safe verdict is medium
+            level = "unsafe" if verdict_rank(c.verdict or "") >= verdict_rank("unsafe") else "medium"
+            add(c.display, c.path or "-", level, f"scan verdict: {c.verdict}", f"scan verdict: {c.verdict}",
+                "do not load it until it is cleared")
     for u in v.unreadable:
-        rows.append((_sev_rank("medium"), ("medium", v.identity.name or "(release)", "-", f"input not read: {u}",
-                                           "fix the input and generate again; the inventory is incomplete")))
-    rows.sort(key=lambda r: (r[0], r[1][1], r[1][3]))
+        add(v.identity.name or "(release)", "-", "medium", "input not read", f"input not read: {u}",
+            "fix the input and generate again; the inventory is incomplete")
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    for (name, where), its in items.items():
+        its.sort(key=lambda i: (i[0], i[1]))
+        worst = its[0][0]
+        label = ATTENTION_RANKS[worst] if worst < len(ATTENTION_RANKS) else "unknown"
+        if len(its) == 1:
+            what = its[0][2]
+        else:
+            what = "; ".join(i[1] for i in its[:_ATTENTION_IDS]) + (
+                f"; and {len(its) - _ATTENTION_IDS} more" if len(its) > _ATTENTION_IDS else "")
+        rows.append((worst, (label, name, where, str(len(its)), what, its[0][3])))
+    rows.sort(key=lambda r: (r[0], r[1][1], r[1][2]))
+    total = sum(len(its) for its in items.values())
     sev = Counter(r[1][0] for r in rows)
     found = Counter(f.severity for f in v.findings())
     summary = "findings: " + (", ".join(f"{found[s]} {s}" for s in SEVERITIES if found[s]) or "none")
     open_v = sum(1 for x in v.vulnerabilities if x.is_open)
-    blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {len(rows)}")]
-    blocks.append(Bars("Items by severity", tuple(Bar(s, sev[s], _tone(s)) for s in SEVERITIES if sev[s])))
-    blocks.append(Table(("severity", "component", "file", "what", "what to do"), tuple(r[1] for r in rows),
-                        empty="nothing needs attention"))
+    blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {total} "
+                                f"on {len(rows)} component(s), one row each, worst first")]
+    blocks.append(Bars("Components by worst item", tuple(Bar(s, sev[s], _tone(s)) for s in ATTENTION_RANKS if sev[s])))
+    blocks.append(Table(("severity", "component", "file", "items", "what", "what to do"), tuple(r[1] for r in rows),
+                        empty="nothing needs attention", rank_col=0))
     return blocks
 
 
 def _model_section(v: ReadBom, m: ReadComponent) -> Section:
     card = m.model_card
     bases = m.base_models
-    ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{d} (not in the BOM)" for d in card.datasets)
+    ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{clip(d)} (not in the BOM)" for d in card.datasets)
     facts = [("name", m.display), ("version", _or(m.version)), ("purl", _or(m.purl)), ("licence", _licence_text(m)),
              ("task", _or(card.task)), ("architecture", _or(" / ".join(x for x in (card.family, card.architecture) if x))),
              ("parameters", _or(m.first(Prop.MODEL_PARAMETERS))), ("approach", _or(card.approach)),
-             ("base model", "; ".join(f"{b.name} @ {b.revision or 'UNPINNED'}" + (f" ({b.relation})" if b.relation else "")
-                                      for b in bases) or "(none declared)"),
-             ("datasets", "; ".join(ds_names) or "(none linked)"), ("model card", "present" if card.present else "ABSENT")]
+             ("base model", _names([f"{b.name} @ {b.revision or 'UNPINNED'}" + (f" ({b.relation})" if b.relation else "")
+                                    for b in bases], "; ") or "(none declared)"),
+             ("datasets", _names(ds_names, "; ") or "(none linked)"), ("model card", "present" if card.present else "ABSENT")]
     files = v.files_of(m)
     blocks: list[Block] = [Facts(tuple(facts)), Lineage(m.display, tuple(f"{b.name}@{b.revision or '?'}" for b in bases),
                                                         ds_names)]
@@ -219,10 +292,11 @@ def _model_section(v: ReadBom, m: ReadComponent) -> Section:
                         empty="(no metrics stated)", caption="Metrics"))
     if card.energy:
         blocks.append(Bullets(tuple(str(e) for e in card.energy), caption="Energy consumption"))
+    shown, more = _first(files)  # rows made for what a table can show only (red team 123v-3)
     blocks.append(Table(("file", "format", "size (bytes)", "scan verdict", "torch weights_only", "SHA-256"),
                         tuple((f.path, _or(f.file_format, "?"), _or(f.first(Prop.FILE_SIZE), "?"), f.verdict or "not scanned",
-                               weights_only(f), f.sha256 or "(no hash)") for f in files),
-                        empty="(no files listed)", caption="Files"))
+                               weights_only(f), f.sha256 or "(no hash)") for f in shown),
+                        empty="(no files listed)", caption="Files", omitted=more))
     return Section(f"model-{_slug(m.ref or m.display)}", f"Model {m.display}", blocks, level=3)
 
 
@@ -245,9 +319,10 @@ def _dataset_section(v: ReadBom, d: ReadComponent) -> Section:
     if info.descriptions or d.description:
         blocks.append(Para(" ".join((*info.descriptions, d.description)).strip()))
     blocks.append(Table(("fact", "value"), info.facts, empty="(no contents stated)", caption="Contents"))
+    shown, more = _first(files)
     blocks.append(Table(("file", "size (bytes)", "SHA-256"), tuple((f.path, _or(f.first(Prop.FILE_SIZE), "?"),
-                                                                     f.sha256 or "(no hash)") for f in files),
-                        empty="(no files listed)", caption="Files"))
+                                                                     f.sha256 or "(no hash)") for f in shown),
+                        empty="(no files listed)", caption="Files", omitted=more))
     return Section(f"dataset-{_slug(d.ref or d.display)}", f"Dataset {d.display}", blocks, level=3)
 
 
@@ -270,7 +345,7 @@ def _licences(v: ReadBom) -> list[Block]:
             by.setdefault("(none declared)", []).append(c.display)
     ranked = sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     rows = tuple((lic, str(len(names)), "not SPDX" if lic in odd else ("UNKNOWN" if lic == "(none declared)" else "SPDX"),
-                  ", ".join(sorted(names))) for lic, names in ranked)
+                  _names(sorted(names))) for lic, names in ranked)
     tone: dict[str, Tone] = {"UNKNOWN": "bad", "not SPDX": "warn", "SPDX": "ok"}
     return [Bars("Components per licence", tuple(Bar(r[0], int(r[1]), tone[r[2]]) for r in rows)),
             Table(("licence", "components", "kind", "which"), rows)]
@@ -316,9 +391,12 @@ def _summarised(total: int, what: str, where: str) -> list[Block]:
 def _bound(sections: list[Section]) -> None:
     """At most :data:`MAX_REPORT_TABLE_ROWS` rows per table and :data:`MAX_REPORT_CELLS` cells in
     all, tables taken in the order shown; a cut table keeps its count of rows not shown (red team
-    122v-3). Facts count against the budget but are never cut (a fixed few per section)."""
+    122v-3). Facts count against the budget but are never cut (a fixed few per section). Then every
+    string is clipped to :data:`~mlbom.limits.MAX_REPORT_CELL_CHARS` characters (:func:`clip`, red team
+    123v-4), in every block kind, so that no renderer can repeat a long BOM string without bound."""
     budget = MAX_REPORT_CELLS
     for s in sections:
+        s.title = clip(s.title)
         for i, b in enumerate(s.blocks):
             if isinstance(b, Facts):
                 budget -= 2 * len(b.pairs)
@@ -327,7 +405,13 @@ def _bound(sections: list[Section]) -> None:
                 keep = max(0, min(len(b.rows), MAX_REPORT_TABLE_ROWS, budget // width))
                 budget -= keep * width
                 if keep < len(b.rows):
-                    s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep)
+                    by: tuple[tuple[str, int], ...] = ()
+                    if b.rank_col >= 0:  # rows are ordered worst first: say per rank what is cut
+                        cut = Counter(r[b.rank_col] for r in b.rows[keep:])
+                        by = tuple((k, cut[k]) for k in dict.fromkeys(r[b.rank_col] for r in b.rows[keep:]))
+                    s.blocks[i] = Table(b.head, b.rows[:keep], b.empty, b.caption, b.omitted + len(b.rows) - keep,
+                                        b.rank_col, by)
+        s.blocks = [_clip_block(b) for b in s.blocks]  # every string bounded (red team 123v-4)
 
 
 def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
@@ -378,8 +462,8 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
     shown_models, more = _first(models)
     overview: list[Block] = [Table(("model", "identity", "licence", "base model", "datasets"), tuple(
         (m.display, m.purl or m.version or "-", _licence_text(m),
-         ", ".join(sorted({b.name for b in m.base_models})) or "-",
-         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets) or "-") for m in shown_models),
+         _names(sorted({b.name for b in m.base_models})) or "-",
+         _names([v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets]) or "-") for m in shown_models),
         empty="(no models in this BOM)", omitted=more), *_summarised(len(models), "models", "in the table above")]
     sections.append(Section("models", "Models", overview))
     sections += [_model_section(v, m) for m in models[:MAX_REPORT_SECTIONS]]
@@ -429,4 +513,4 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
         ("reviewer", "." * 40), ("decision", "approve / reject / approve with conditions (circle one)"),
         ("conditions", "." * 40), ("date", "." * 20), ("signature", "." * 40)))]))
     _bound(sections)
-    return Report(title, sections, scores)
+    return Report(clip(title), sections, scores)

@@ -1,5 +1,6 @@
 """The report as plain text (a terminal or an e-mail), with the same content as the HTML page.
-Columns are padded to a width for reading, never cut: a longer cell runs past its column.
+Columns are padded to a width for reading, never cut here: a longer cell runs past its column
+(every cell is already at most ``MAX_REPORT_CELL_CHARS`` characters, :func:`mlbom.report.model.clip`).
 Characters from the BOM that are not printable (C0/C1 controls such as terminal escapes, bidi
 overrides) are shown as ``\\xNN``/``\\uNNNN`` (:func:`mlbom.table.printable`)."""
 
