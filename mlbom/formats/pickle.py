@@ -4920,6 +4920,12 @@ class _Walker:
             self.rep.torch_zip_refused = f"a persistent id that is a {_exact_type(pid)} value, not a tuple " \
                 "(torch's zip loader asserts a tuple)"
         items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items and not isinstance(items[0], str | int | float) and items[0] is not NONE:
+            # torch compares the tag with == after _maybe_decode_ascii (a numpy.str_, a str subclass or the
+            # bytes b'storage' pass): mlbom's storage checks read plain text tags only (red team 124a-2)
+            self.note("pickle.differential", "medium", f"a persistent id whose tag is {describe(items[0])}, not "
+                      "text: torch compares it with 'storage' (a str subclass or bytes equal to it passes), "
+                      "torch.save writes a str; the storage it names is not checked", "suspicious", "pid-tag")
         if items and items[0] == "storage":
             self.storage_id_shape(items)
         if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):

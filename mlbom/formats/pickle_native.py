@@ -822,7 +822,11 @@ def _setter_problem(value: object) -> tuple[bool, str] | None:
     """The positions a bit generator's state setter (or ``set_state``) takes from ``value``."""
     found: list[tuple[str, object, int]] = []
     if isinstance(value, Seq) and value.items is not None:
-        if value.items and value.items[0] == "MT19937" and len(value.items) >= 3:
+        tag = value.items[0] if value.items else None
+        # ('MT19937', key, pos[, has_gauss, gauss]): numpy compares the tag with == (a numpy.str_ or a
+        # str subclass equal to it passes, red team 124a-1), and any other tag makes it raise: only a
+        # plain str other than 'MT19937' is certainly no such state
+        if len(value.items) >= 3 and not (isinstance(tag, str) and tag != "MT19937"):
             found.append(("pos", value.items[2], _MT_POS))  # ('MT19937', key, pos[, has_gauss, gauss])
     elif isinstance(value, Dct):
         if value.items is None or value.loose:
