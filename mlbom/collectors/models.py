@@ -1612,7 +1612,8 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     A weight directly in the project folder that ``model:.`` leaves out
     (:func:`project_code_left_out`) stays a model of its own."""
     configs: dict[Path, frozenset[str]] = {}
-    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes, configs=configs)
+    yamls: list[Path] = []
+    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes, configs=configs, yamls=yamls)
     top = Path(project_dir)
     spacy = {f for f, kind in folders.items() if kind == "spacy"}
     trees = {f for f, kind in folders.items() if kind != "flat"}
@@ -1702,6 +1703,7 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
             singles = [p for p in singles if not (p.parent == sub if holds else sub in p.parents)]
     if notes is not None:
         notes.extend(_config_code_findings(top, config_code, {f for f, _ in out}))
+        notes.extend(_unheld_yaml_findings(top, root, yamls, out, configs, covered, judged))
     return sorted(out) + [(p, False) for p in sorted(singles)]
 
 
@@ -1726,6 +1728,43 @@ def _config_code_findings(top: Path, config_code: dict[Path, list[tuple[str, str
         out.append(Finding(id="project.config-code", severity="low",
                            message=f"{len(found) - MAX_CONFIG_CODE_FINDINGS:,} more configs of folders holding no "
                                    "model name code a loader may call (suspicious; not listed one by one)"))
+    return out
+
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+MAX_PROJECT_YAML = 5_000  # YAML files of a project judged outside every model (past it: one finding says so)
+
+
+def _unheld_yaml_findings(top: Path, root: Path, yamls: list[Path], models: list[tuple[Path, bool]],
+                          config_names: dict[Path, frozenset[str]], covered: set[Path],
+                          judged: dict[tuple[str, bytes], tuple[str, str]]) -> list[Finding]:
+    """A high ``project.config-code`` finding for each YAML file of the project that no model holds
+    and whose scan is ``unsafe`` (red team 124b-1: a weightless Hydra ``config.yaml`` with
+    ``defaults: [model: net]`` composes ``model/net.yaml`` holding ``_target_: os.system``; the file
+    a loader composes was judged nowhere and the BOM said complete). Files of a model (directly in a
+    model folder read for its own files, anywhere under one read whole) are judged as its files, and
+    the generic configs of a folder holding loader configs by :func:`config_evidence`; the rest are
+    read through the same pre-filter and cache (:func:`_config_verdict`). At most
+    :data:`MAX_PROJECT_YAML` files (past it, one ``low`` finding says the rest were not judged)."""
+    flat = {f for f, top_only in models if top_only}
+    whole = {f for f, top_only in models if not top_only}
+    out: list[Finding] = []
+    for p in yamls[:MAX_PROJECT_YAML]:
+        if p.parent in flat or p.name in config_names.get(p.parent, ()) or any(a in whole for a in p.parents):
+            continue
+        real = root / p.relative_to(top)
+        if real in covered or any(a in covered for a in real.parents):
+            continue
+        verdict, why = _config_verdict(real, p.name, judged)
+        if verdict == "unsafe":
+            rel = p.relative_to(top).as_posix()
+            out.append(Finding(id="project.config-code", severity="high", source=rel,
+                               message=f"{rel}: a config naming a dangerous callable a config loader runs (unsafe; "
+                                       f"in no model: a Hydra or jsonargparse config may compose it): {why[:300]}"))
+    if len(yamls) > MAX_PROJECT_YAML:
+        out.append(Finding(id="project.config-code", severity="low",
+                           message=f"more than {MAX_PROJECT_YAML:,} YAML files outside the models: the rest were not "
+                                   "judged for code a config loader runs"))
     return out
 
 
@@ -1778,7 +1817,8 @@ def _spacy_components(folder: Path) -> list[Path]:
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
            envs: set[Path] | None = None, notes: list[Finding] | None = None,
-           configs: dict[Path, frozenset[str]] | None = None) -> tuple[list[Path], dict[Path, str]]:
+           configs: dict[Path, frozenset[str]] | None = None,
+           yamls: list[Path] | None = None) -> tuple[list[Path], dict[Path, str]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1857,6 +1897,9 @@ def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
+            if yamls is not None and e.name.lower().endswith(_YAML_SUFFIXES) and e.name not in listed \
+                    and e.is_file(follow_symlinks=False) and len(yamls) <= MAX_PROJECT_YAML:
+                yamls.append(Path(folder) / e.name)  # (judged by stray_models where no model holds it: 124b-1)
             named = weight_named(e.name)
             link = e.is_symlink()
             if link:
