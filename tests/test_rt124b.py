@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mlbom.inventory import Inputs, generate
+from mlbom.scanner import scan_bytes
 
 
 def _config_code(proj: Path) -> list[tuple[str, str, str | None]]:
@@ -49,3 +52,22 @@ def test_ordinary_yaml_gives_no_finding(tmp_path: Path) -> None:
     (proj / "conf" / "config.yaml").write_text("defaults:\n  - model: net\n")
     (proj / "conf" / "model" / "net.yaml").write_text("_target_: src.models.Net\nhidden: 128\n")
     assert [f for f in _config_code(proj) if f[1] == "high"] == []
+
+
+# 124b-3: a remote ckpt_path through an interpolation spelled as OmegaConf's grammar allows, not only ${a.b}
+_CLI = "seed_everything: 0\ntrainer:\n  max_epochs: 1\nmodel:\n  lr: 0.1\n"
+
+
+@pytest.mark.parametrize("ref", ["${ host }", "${.host}", "${cfg[w]}", "${cfg['w']}", "${${k}}", "${oc.select:host}",
+                                 "${oc.select:nope,https://example.com/x.ckpt}", "${mine:host}"])
+def test_a_remote_checkpoint_through_any_interpolation_spelling(ref: str) -> None:
+    text = (_CLI + "host: https://example.com/x.ckpt\nk: host\ncfg:\n  w: https://example.com/x.ckpt\n"
+            f"ckpt_path: {ref}\n")
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious", r.findings
+
+
+@pytest.mark.parametrize("ref", ["${paths.ckpt_dir}/last.ckpt", "${oc.env:CKPT}", "${ best }", "${.best}"])
+def test_local_interpolated_checkpoints_stay_clean(ref: str) -> None:
+    r = scan_bytes((_CLI + f"best: best.ckpt\nckpt_path: {ref}\n").encode(), "config.yaml")
+    assert r.verdict == "safe", r.findings

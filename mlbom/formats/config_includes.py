@@ -589,13 +589,29 @@ def _path_value(node: object) -> str | None:
     return s.strip()[:300] or None
 
 
-# an OmegaConf interpolation of an absolute node path (``${model.weights}``, ``${a.0}``): no resolver, not relative
-_NODE_INTERP = re.compile(r"\$\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)\}")
+# an OmegaConf interpolation of a node path as its grammar reads it (123pa-3, 124b-3): spaces inside the braces,
+# leading dots (relative to the node holding the key: one dot its own level, each more one up), ``a.b``,
+# ``a[b]``/``a['b']`` and ``a.0`` parts; innermost first, so ``${${k}}`` resolves its inner part, then itself
+_NODE_INTERP = re.compile(r"\$\{\s*(\.*)([A-Za-z_][\w-]*(?:\.[\w-]+|\[\s*['\"]?[\w-]+['\"]?\s*\])*)\s*\}")
+# ``${oc.select:key}`` / ``${oc.select:key,default}``: the node, else the default
+_SELECT_INTERP = re.compile(r"\$\{\s*oc\.select\s*:\s*(\.*)([A-Za-z_][\w.\[\]'\"-]*)\s*(?:,([^${}]*))?\}")
+_BRACKET = re.compile(r"\[\s*['\"]?([\w-]+)['\"]?\s*\]")
+# an interpolation left after every resolvable one was replaced whose value only the run knows (an environment
+# variable, a resolver the application registers): judged as written, as before
+_RUNTIME_INTERP = re.compile(r"\$\{\s*(?:oc\.env|oc\.decode|env)\s*:[^${}]*\}")
+MAX_INTERP_DEPTH = 32  # interpolations followed through one another (OmegaConf follows any number; past it: unresolved)
+UNRESOLVED = "<an interpolation mlbom does not resolve>://"
+"""What :func:`_resolved` gives for a checkpoint path holding an interpolation that is neither a node of the document
+nor a value only the run knows (a custom resolver, a node of another file composed in): never taken for a local path
+(124b-3: ``${ host }``, ``${model[w]}``, ``${${k}}`` were judged as written, a local path, while OmegaConf resolves
+them to the remote URL)."""
 
 
 def _lookup(root: object, dotted: str) -> object:
     node = root
-    for part in dotted.split("."):
+    for part in _BRACKET.sub(lambda m: "." + m.group(1), dotted).split("."):
+        if not part:
+            continue
         items = None if _is_mapping(node) else _items(node)
         if items is not None and part.isdigit():
             node = items[int(part)] if int(part) < len(items) else None
@@ -606,30 +622,66 @@ def _lookup(root: object, dotted: str) -> object:
     return node
 
 
-def _resolved(root: object, value: str, depth: int = 0) -> str:
+def _resolved(root: object, value: str, depth: int = 0, chain: tuple[object, ...] = ()) -> str:
     """A checkpoint path as OmegaConf resolves it within the document (123pa-3: Hydra, NeMo, and jsonargparse's
     ``parser_mode="omegaconf"`` — ``OmegaConf.to_object(OmegaConf.load(…))`` — resolve ``${model.weights}``):
-    each ``${a.b}`` whose node is a literal string is replaced by it (itself resolved, 8 deep); with one that is not
-    (a resolver, a relative or missing node, a collection), the text as written (judged as it stands)."""
-    if "${" not in value or depth > 8:
+    each interpolation of a node that is a literal string is replaced by it (itself resolved, 8 deep), in
+    OmegaConf's spellings (:data:`_NODE_INTERP`, ``oc.select``; ``chain``: the nodes from the root down to the
+    one holding the key, for relative paths). One whose value only the run knows (``oc.env``) leaves the text as
+    written (judged as it stands); any other left over is :data:`UNRESOLVED` (fail closed, 124b-3)."""
+    if "${" not in value:
         return value
-    failed = False
+    if depth > MAX_INTERP_DEPTH:
+        return UNRESOLVED
+    levels = chain or (root,)
+
+    def node_of(dots: str, path: str) -> object:
+        if not dots:
+            return _lookup(root, path)
+        up = len(dots) - 1  # one dot: the holding node's own level
+        base = levels[-1 - up] if up < len(levels) else None
+        return None if base is None else _lookup(base, path)
+
+    cycle = False
+
+    def deeper(target: str) -> str:
+        nonlocal cycle
+        if target == value:  # (a node whose value is this very text: a cycle OmegaConf refuses)
+            cycle = True
+            return target
+        got = _resolved(root, target, depth + 1, chain)
+        if got == target and "${" in target:  # (a cycle, or nodes of other files: OmegaConf fails or composes)
+            cycle = True
+        return got
 
     def sub(m: re.Match[str]) -> str:
-        nonlocal failed
-        target = _path_value(_lookup(root, m.group(1)))
+        target = _path_value(node_of(m.group(1), m.group(2)))
+        return m.group(0) if target is None else deeper(target)
+
+    def select(m: re.Match[str]) -> str:
+        target = _path_value(node_of(m.group(1), m.group(2)))
         if target is None:
-            failed = True
-            return m.group(0)
-        return _resolved(root, target, depth + 1)
+            return m.group(3).strip().strip("'\"") if m.group(3) is not None else m.group(0)
+        return deeper(target)
 
-    out = _NODE_INTERP.sub(sub, value)
-    return value if failed or "${" in out else out[:300]
+    out = value
+    for _ in range(8):  # innermost first: each pass replaces the interpolations holding no other
+        new = _NODE_INTERP.sub(sub, _SELECT_INTERP.sub(select, out))
+        if new == out:
+            break
+        out = new
+    if "${" not in out:
+        return out[:300]
+    if cycle or not _NODE_INTERP.sub("", _RUNTIME_INTERP.sub("", out)).count("${"):
+        # only values the run knows (oc.env), nodes of other files a Hydra composition adds
+        # (${paths.output_dir}), or a cycle OmegaConf refuses: as written, as before
+        return value
+    return UNRESOLVED  # (a custom resolver, an interpolation built of others mlbom could not resolve)
 
 
-def _as_resolved(key: str, root: object, value: str) -> tuple[str, str]:
+def _as_resolved(key: str, root: object, value: str, chain: tuple[object, ...] = ()) -> tuple[str, str]:
     """A checkpoint's key (naming the interpolation when one was resolved) and its :func:`_resolved` path."""
-    p = _resolved(root, value)
+    p = _resolved(root, value, chain=chain)
     return (key if p == value else f"{key} ({value[:100]!r} resolved)"), p
 
 
@@ -654,7 +706,7 @@ def _lightning_checkpoints(root: object, out: Includes) -> None:
         unsafe_load = any(k == "weights_only" and _false(v) for k, v in pairs)
         for k, v in pairs:
             if k == "ckpt_path" and (p := _path_value(v)) is not None:
-                out.checkpoints.append((*_as_resolved(f"{prefix}ckpt_path", root, p),
+                out.checkpoints.append((*_as_resolved(f"{prefix}ckpt_path", root, p, (root, node) if prefix else ()),
                                         "lightning+weights_only=false" if unsafe_load else "lightning"))
 
 
