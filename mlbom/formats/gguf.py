@@ -186,7 +186,7 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     templates: list[str] = []
     judged: dict[str, str] = {}  # template digest → the key it was judged under
     pending: list[tuple[str, str]] = []  # (key, template) of each distinct text, judged after the walk
-    arch = model_name = ""
+    arch = ""
     for i in range(n_kv):
         raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
         if not raw_key:
@@ -238,9 +238,7 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
             pending.append((key, val))
         if key == "general.architecture" and isinstance(val, str):
             arch = val
-        elif key == "general.name" and isinstance(val, str):
-            model_name = val
-    _judge_templates(facts, _with_rewrites(pending, arch, model_name), effects)
+    _judge_templates(facts, _with_rewrites(pending, arch), effects)
     if templates:
         facts.facts["chat-templates"] = ",".join(sorted(set(templates)))[:500]
     _check_tensors(rd, n_tensors, alignment, facts, effects)
@@ -260,7 +258,7 @@ _ARCH_REWRITES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("qwen3moe", ("qwen3_moe",)), ("minimax-m2", ("minimax_m2",)))
 
 
-def _with_rewrites(pending: list[tuple[str, str]], arch: str, model_name: str) -> list[tuple[str, str]]:
+def _with_rewrites(pending: list[tuple[str, str]], arch: str) -> list[tuple[str, str]]:
     """The templates to judge: each as stored (what llama.cpp renders) and, where it holds the
     architecture name that transformers rewrites, as transformers reads it (:data:`_ARCH_REWRITES`;
     the name's own condition is not needed: judging one reading more never hides a finding)."""
@@ -268,7 +266,6 @@ def _with_rewrites(pending: list[tuple[str, str]], arch: str, model_name: str) -
     if not arch:
         return out
     rewrites = {new for test, news in _ARCH_REWRITES if test in arch for new in news if new != arch}
-    del model_name  # (every rewrite the architecture allows is judged, whatever the name says)
     seen = {val for _, val in pending}
     for key, val in pending:
         if arch not in val:
