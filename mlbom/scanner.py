@@ -1500,7 +1500,7 @@ def text_may_be_judged(data: bytes, name: str) -> bool:
         return True
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     return (text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") or "{{" in text or "!" in text or "\\" in text
-            or "tag:yaml.org" in text            or "backbone" in text or "python_param" in text or "dynamic_registration" in text
+            or "tag:yaml.org" in text or "backbone" in text or "python_param" in text or "dynamic_registration" in text
             or _gin_effect_import(text) or logging_config.looks_like(text) or tf_text.may_be(text)
             or _may_name_targets(text, base))
 

@@ -861,6 +861,8 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
     same ``.hydra/config.yaml``): red team 123d-4, the sweep's cost."""
     import stat
 
+    from mlbom.formats.safe_read import read_bounded
+
     def regular(name: str) -> bool:
         try:
             return stat.S_ISREG(os.stat(folder / name).st_mode)
@@ -871,8 +873,6 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
         return True
     for n in sorted(names & _CONTENT_NAMED.keys()):
         if regular(n):
-            from mlbom.formats.safe_read import read_bounded
-
             try:
                 data = read_bounded(folder / n, MAX_CONFIG)
             except (MlbomError, OSError):
@@ -883,8 +883,6 @@ def config_evidence(folder: Path, names: frozenset[str] | set[str], *,
         return True  # (loader-specific: the named chat templates a tokenizer or processor loads, 123d-1)
     generic = sorted(n for n in names if n in GENERIC_CONFIGS and regular(n))
     if "config.json" in generic:
-        from mlbom.formats.safe_read import read_bounded
-
         try:
             doc = load_json(read_bounded(folder / "config.json", MAX_CONFIG), folder / "config.json").value
         except (MlbomError, OSError):
